@@ -1,0 +1,20 @@
+"""Cognitive tasks, defined once for rate training, the scaling-factor search and spiking
+evaluation: :class:`GoNogoTask`, :class:`XORTask`, :class:`ManteTask` and the
+:class:`TaskFactory` registry."""
+
+from .base import AbstractTask, TrialBatch, as_generator
+from .factory import TaskFactory, normalize_task_name
+from .go_nogo import GoNogoTask
+from .mante import ManteTask
+from .xor import XORTask
+
+__all__ = [
+    "AbstractTask",
+    "GoNogoTask",
+    "ManteTask",
+    "TaskFactory",
+    "TrialBatch",
+    "XORTask",
+    "as_generator",
+    "normalize_task_name",
+]
