@@ -1,0 +1,2 @@
+"""spikernn."""
+from ._version import __version__
