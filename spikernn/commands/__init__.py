@@ -1,0 +1,1 @@
+"""One module per ``spikernn`` subcommand; each exposes ``register(subparsers)``."""
