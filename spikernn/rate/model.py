@@ -1,0 +1,448 @@
+"""The continuous rate RNN with Dale's principle (Kim, Li & Sejnowski 2019).
+
+Dynamics, one Euler step of one rate step (``dt_ms`` = 5 ms) per unit::
+
+    x[t] = (1 - 1/tau) * x[t-1] + (1/tau) * (W_rate r[t-1] + W_in u[t-1]) + noise[t]
+    r[t] = phi(x[t]);   o[t] = W_out r[t] + b_out
+
+with ``W_rate = (relu(w) @ m) * som_m`` under Dale's principle (``m = diag(+1 exc, -1 inh)``,
+``som_m`` the SOM mask), ``tau = sigmoid(taus_gaus) * (tau_max - tau_min) + tau_min`` per
+unit, ``noise ~ N(0, noise_std^2)`` and ``x[0] ~ N(0, 0.01^2)``. ``W[i, j]`` is the weight
+from unit j onto unit i.
+
+Difference from the seed's PyTorch port: there, the raw time constants were re-drawn from
+N(0, 1) on every forward pass and never reached the optimiser, so the "trained" taus were
+noise. Here ``taus_gaus`` is a registered :class:`torch.nn.Parameter`, drawn once at
+construction and updated by the optimiser like ``w``, ``w_out`` and ``b_out``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..artifact import ACTIVATIONS, ModelArtifact
+from ..tasks import as_generator
+
+#: Accepted spellings of the activation names (the seed port calls ReLU 'clipped_relu').
+_ACTIVATION_ALIASES = {"clipped_relu": "relu"}
+#: Upper clamp of the ReLU and softplus rates.
+RATE_CLAMP = 20.0
+#: Standard deviation of the initial state x[0].
+X0_STD = 0.01
+
+
+def normalize_activation(name: str) -> str:
+    """Canonical activation name ('sigmoid', 'relu' or 'softplus'); ``ValueError`` otherwise."""
+    key = _ACTIVATION_ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {ACTIVATIONS} (or 'clipped_relu'), "
+                         f"got {name!r}")
+    return key
+
+
+def activation_fn(name: str):
+    """The rate function phi for ``name``: sigmoid, ReLU clamped to [0, 20], softplus <= 20."""
+    key = normalize_activation(name)
+    if key == "sigmoid":
+        return torch.sigmoid
+    if key == "relu":
+        return lambda x: torch.clamp(x, 0.0, RATE_CLAMP)
+    return lambda x: torch.clamp(nn.functional.softplus(x), max=RATE_CLAMP)
+
+
+def set_gpu(gpu: str | int = "0", frac: float = 1.0) -> torch.device:
+    """The device for GPU ``gpu`` (a CUDA index), capped at ``frac`` of its memory.
+
+    Unlike the seed project, no environment variable is changed. Falls back to the CPU when
+    CUDA is unavailable or the index does not exist.
+
+    Parameters
+    ----------
+    gpu : str or int
+        CUDA device index, e.g. ``'0'``.
+    frac : float
+        Fraction of the device's memory this process may use, in (0, 1].
+
+    Returns
+    -------
+    torch.device
+    """
+    if not 0 < float(frac) <= 1:
+        raise ValueError(f"frac: expected a number in (0, 1], got {frac!r}")
+    try:
+        index = int(gpu)
+    except (TypeError, ValueError):
+        raise ValueError(f"gpu: expected a device index such as '0', got {gpu!r}") from None
+    if not torch.cuda.is_available() or not 0 <= index < torch.cuda.device_count():
+        return torch.device("cpu")
+    torch.cuda.set_per_process_memory_fraction(float(frac), device=index)
+    return torch.device(f"cuda:{index}")
+
+
+@dataclass
+class RNNConfig:
+    """Every setting of a rate RNN; defaults are the paper's.
+
+    Attributes
+    ----------
+    N : int
+        Number of units.
+    n_inputs : int
+        Number of input channels (the task's ``n_inputs``).
+    P_inh : float
+        Probability that a unit is inhibitory (0.2).
+    P_rec : float
+        Recurrent connection probability (0.2).
+    som_N : int
+        Number of SOM-type inhibitory units (no input from inhibitory units).
+    w_dist : str
+        Initial recurrent weights: 'gaus' (N(0,1)/sqrt(N P_rec) * gain) or 'gamma'
+        (Gamma(2, 0.003)).
+    gain : float
+        Gain of the 'gaus' initialisation (1.5).
+    apply_dale : bool
+        Constrain signs by Dale's principle.
+    activation : str
+        'sigmoid' (default), 'relu' (clamped to [0, 20]) or 'softplus' (clamped at 20).
+    taus : tuple of float
+        ``(tau_min, tau_max)`` of the trained per-unit decay constants, or ``(tau,)`` for a
+        fixed constant; rate steps (x 5 ms). Default (4, 20) = 20..100 ms.
+    noise_std : float
+        Standard deviation of the per-step state noise (0.1).
+    seed : int or None
+        Seed of every random draw at construction (E/I identity, weights, raw taus).
+    device : str
+        Torch device, e.g. 'cpu' or 'cuda:0'.
+    """
+
+    N: int = 200
+    n_inputs: int = 1
+    P_inh: float = 0.2
+    P_rec: float = 0.2
+    som_N: int = 0
+    w_dist: str = "gaus"
+    gain: float = 1.5
+    apply_dale: bool = True
+    activation: str = "sigmoid"
+    taus: tuple[float, ...] = field(default=(4.0, 20.0))
+    noise_std: float = 0.1
+    seed: int | None = None
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        self.taus = tuple(float(t) for t in np.atleast_1d(self.taus))
+        self.activation = normalize_activation(self.activation)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid setting."""
+        _check(self.N, "N", isinstance(self.N, int) and self.N >= 2, "an integer >= 2")
+        _check(self.n_inputs, "n_inputs", isinstance(self.n_inputs, int) and self.n_inputs >= 1,
+               "a positive integer")
+        _check(self.P_inh, "P_inh", 0 <= self.P_inh < 1, "a probability in [0, 1)")
+        _check(self.P_rec, "P_rec", 0 < self.P_rec <= 1, "a probability in (0, 1]")
+        _check(self.som_N, "som_N", isinstance(self.som_N, int) and self.som_N >= 0,
+               "a non-negative integer")
+        _check(self.w_dist, "w_dist", str(self.w_dist).lower() in ("gaus", "gamma"),
+               "'gaus' or 'gamma'")
+        _check(self.gain, "gain", np.isfinite(self.gain) and self.gain > 0, "a positive number")
+        _check(self.taus, "taus", len(self.taus) in (1, 2)
+               and all(np.isfinite(t) and t >= 1 for t in self.taus)
+               and self.taus[0] <= self.taus[-1],
+               "(tau_min, tau_max) with 1 <= tau_min <= tau_max, or (tau,), in rate steps")
+        _check(self.noise_std, "noise_std", np.isfinite(self.noise_std) and self.noise_std >= 0,
+               "a non-negative number")
+        _check(self.seed, "seed", self.seed is None or (isinstance(self.seed, int)
+                                                        and self.seed >= 0),
+               "None or a non-negative integer")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-serialisable dict."""
+        d = dataclasses.asdict(self)
+        d["taus"] = list(self.taus)
+        return d
+
+
+def _check(value: Any, name: str, ok: bool, expected: str) -> None:
+    if not ok:
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+
+
+def create_default_config(**overrides: Any) -> RNNConfig:
+    """An :class:`RNNConfig` with the paper's defaults and ``overrides`` applied.
+
+    Examples
+    --------
+    >>> cfg = create_default_config(N=250, n_inputs=4, seed=1)
+    >>> cfg.taus
+    (4.0, 20.0)
+    """
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(RNNConfig)})
+    if unknown:
+        raise ValueError(f"create_default_config: unknown setting(s) {unknown}; expected "
+                         f"names of RNNConfig fields")
+    return RNNConfig(**overrides)
+
+
+class FR_RNN_dale(nn.Module):
+    """Continuous firing-rate RNN of excitatory and inhibitory units.
+
+    The constructor keeps the seed project's positional signature; the time constants,
+    activation, noise and seed are keyword-only. :meth:`from_config` builds a network with
+    the paper's random ``w_in`` and ``w_out`` from an :class:`RNNConfig`.
+
+    Parameters
+    ----------
+    N : int
+        Number of units.
+    P_inh : float
+        Probability that a unit is inhibitory.
+    P_rec : float
+        Recurrent connection probability.
+    w_in : array-like, shape (N, n_inputs)
+        Input weights (not trained).
+    som_N : int
+        Number of SOM inhibitory units (the first ``som_N`` inhibitory units receive no
+        input from inhibitory units).
+    w_dist : str
+        'gaus' or 'gamma' initial recurrent weights.
+    gain : float
+        Gain of the 'gaus' initialisation.
+    apply_dale : bool
+        Constrain signs by Dale's principle.
+    w_out : array-like, shape (1, N)
+        Initial readout weights.
+    device : str or torch.device
+        Where the tensors live.
+    taus : sequence of float
+        ``(tau_min, tau_max)`` trained range or ``(tau,)`` fixed; rate steps.
+    activation : str
+        'sigmoid', 'relu' or 'softplus'.
+    noise_std : float
+        Default standard deviation of the state noise per step.
+    seed : int, optional
+        Seed of the E/I assignment, the recurrent weights and the raw taus.
+
+    Attributes
+    ----------
+    w : torch.nn.Parameter, (N, N)
+        Trained recurrent weights (raw; the dynamics use ``relu(w)`` under Dale).
+    taus_gaus : torch.nn.Parameter, (N,)
+        Trained raw time constants (``requires_grad`` False for a fixed tau).
+    w_out : torch.nn.Parameter, (1, N);  b_out : torch.nn.Parameter, ()
+        Trained readout.
+    w_in, m, som_m, inh, exc, w0, taus_gaus0 : buffers
+        Fixed input weights, sign matrix, SOM mask, unit identity and initial values.
+    """
+
+    def __init__(self, N: int, P_inh: float, P_rec: float, w_in, som_N: int, w_dist: str,
+                 gain: float, apply_dale: bool, w_out, device: str | torch.device = "cpu", *,
+                 taus: Sequence[float] = (4.0, 20.0), activation: str = "sigmoid",
+                 noise_std: float = 0.1, seed: int | None = None):
+        super().__init__()
+        w_in = np.asarray(w_in, dtype=np.float32)
+        w_in = w_in.reshape(-1, 1) if w_in.ndim == 1 else w_in
+        self.config = RNNConfig(N=N, n_inputs=int(w_in.shape[1]), P_inh=P_inh, P_rec=P_rec,
+                                som_N=som_N, w_dist=w_dist, gain=gain,
+                                apply_dale=bool(apply_dale), activation=activation,
+                                taus=tuple(taus), noise_std=noise_std, seed=seed,
+                                device=str(device))
+        _check(w_in.shape, "w_in", w_in.shape[0] == N, f"shape ({N}, n_inputs)")
+        w_out = np.asarray(w_out, dtype=np.float32).reshape(1, -1)
+        _check(w_out.shape, "w_out", w_out.shape == (1, N), f"shape (1, {N})")
+        rng = as_generator(seed)
+        inh = self._assign_inh(rng)
+        w0 = self._initial_weights(rng)
+        som_m = self._som_mask(inh)
+        _check(som_N, "som_N", som_N <= int(inh.sum()),
+               f"at most the number of inhibitory units ({int(inh.sum())})")
+        taus_gaus0 = rng.standard_normal(N)
+        self._init_tensors(w0=w0, w=w0, w_in=w_in, w_out=w_out, b_out=0.0, inh=inh,
+                           som_m=som_m, taus_gaus=taus_gaus0, taus_gaus0=taus_gaus0,
+                           device=device)
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: RNNConfig) -> FR_RNN_dale:
+        """Build a network from ``config`` with ``w_in ~ N(0, 1)`` and ``w_out ~ N(0, 1)/100``.
+
+        The input and readout weights come from the same seeded stream as the rest
+        (a child of ``config.seed``), so one seed fixes the whole network.
+        """
+        config.validate()
+        io_rng = np.random.default_rng(
+            None if config.seed is None else [int(config.seed), 1])
+        w_in = io_rng.standard_normal((config.N, config.n_inputs))
+        w_out = io_rng.standard_normal((1, config.N)) / 100.0
+        return cls(config.N, config.P_inh, config.P_rec, w_in, config.som_N, config.w_dist,
+                   config.gain, config.apply_dale, w_out, config.device, taus=config.taus,
+                   activation=config.activation, noise_std=config.noise_std, seed=config.seed)
+
+    @classmethod
+    def from_artifact(cls, artifact: ModelArtifact, device: str | torch.device = "cpu",
+                      noise_std: float = 0.1) -> FR_RNN_dale:
+        """Rebuild a network (weights, masks, taus, readout) from a :class:`ModelArtifact`."""
+        net = cls.__new__(cls)
+        nn.Module.__init__(net)
+        net.config = RNNConfig(N=artifact.N, n_inputs=artifact.n_inputs, P_inh=artifact.P_inh,
+                               P_rec=artifact.P_rec, som_N=artifact.som_N,
+                               w_dist=artifact.w_dist, gain=artifact.gain,
+                               apply_dale=artifact.apply_dale, activation=artifact.activation,
+                               taus=tuple(artifact.taus), noise_std=noise_std,
+                               seed=artifact.seed, device=str(device))
+        net._init_tensors(w0=artifact.w0, w=artifact.w, w_in=artifact.w_in,
+                          w_out=artifact.w_out, b_out=artifact.b_out, inh=artifact.inh,
+                          som_m=artifact.som_m, taus_gaus=artifact.taus_gaus,
+                          taus_gaus0=artifact.taus_gaus0, device=device)
+        return net
+
+    def _init_tensors(self, *, w0, w, w_in, w_out, b_out, inh, som_m, taus_gaus, taus_gaus0,
+                      device) -> None:
+        def t(a, dtype=torch.float32):
+            return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+
+        inh = np.asarray(inh, dtype=bool)
+        sign = np.where(inh, -1.0, 1.0) if self.config.apply_dale else np.ones(len(inh))
+        self.w = nn.Parameter(t(w))
+        self.taus_gaus = nn.Parameter(t(taus_gaus), requires_grad=len(self.config.taus) == 2)
+        self.w_out = nn.Parameter(t(w_out).reshape(1, -1))
+        self.b_out = nn.Parameter(t(float(b_out)))
+        self.register_buffer("w_in", t(w_in))
+        self.register_buffer("m", t(np.diag(sign)))
+        self.register_buffer("som_m", t(som_m))
+        self.register_buffer("inh", t(inh, torch.bool))
+        self.register_buffer("exc", t(~inh, torch.bool))
+        self.register_buffer("w0", t(w0))
+        self.register_buffer("taus_gaus0", t(taus_gaus0))
+        self._phi = activation_fn(self.config.activation)
+
+    def _assign_inh(self, rng: np.random.Generator) -> np.ndarray:
+        if not self.config.apply_dale:
+            return np.zeros(self.config.N, dtype=bool)
+        return rng.random(self.config.N) < self.config.P_inh
+
+    def _initial_weights(self, rng: np.random.Generator) -> np.ndarray:
+        c = self.config
+        connected = rng.random((c.N, c.N)) < c.P_rec
+        w = np.zeros((c.N, c.N))
+        if c.w_dist.lower() == "gamma":
+            w[connected] = rng.gamma(2.0, 0.003, int(connected.sum()))
+        else:
+            w[connected] = rng.standard_normal(int(connected.sum()))
+            w = w / np.sqrt(c.N * c.P_rec) * c.gain
+        return np.abs(w) if c.apply_dale else w
+
+    def _som_mask(self, inh: np.ndarray) -> np.ndarray:
+        som_m = np.ones((self.config.N, self.config.N))
+        som_units = np.flatnonzero(inh)[: self.config.som_N]
+        som_m[np.ix_(som_units, np.flatnonzero(inh))] = 0.0
+        return som_m
+
+    # -- derived quantities -------------------------------------------------------------
+    @property
+    def N(self) -> int:
+        """Number of units."""
+        return self.config.N
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the parameters."""
+        return self.w.device
+
+    def effective_weights(self) -> torch.Tensor:
+        """``(relu(w) @ m) * som_m`` (``w @ m * som_m`` without Dale), shape (N, N)."""
+        w = torch.relu(self.w) if self.config.apply_dale else self.w
+        return (w @ self.m) * self.som_m
+
+    def time_constants(self) -> torch.Tensor:
+        """Per-unit decay constants in rate steps, shape (N,)."""
+        taus = self.config.taus
+        if len(taus) == 1:
+            return torch.full_like(self.taus_gaus, taus[0])
+        return torch.sigmoid(self.taus_gaus) * (taus[1] - taus[0]) + taus[0]
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"FR_RNN_dale(N={c.N}, n_inputs={c.n_inputs}, n_inh={int(self.inh.sum())}, "
+                f"som_N={c.som_N}, apply_dale={c.apply_dale}, activation={c.activation!r}, "
+                f"taus={c.taus}, device={str(self.device)!r})")
+
+    # -- dynamics -----------------------------------------------------------------------
+    def forward(self, stimulus: torch.Tensor | np.ndarray, *,
+                generator: torch.Generator | None = None, noise_std: float | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Run a batch of trials.
+
+        Parameters
+        ----------
+        stimulus : tensor or array, shape (B, n_inputs, T) or (n_inputs, T)
+            Inputs per rate step.
+        generator : torch.Generator, optional
+            Source of the initial state and the noise (on the model's device); torch's
+            global generator when omitted.
+        noise_std : float, optional
+            State noise per step; ``config.noise_std`` (0.1) when omitted.
+
+        Returns
+        -------
+        outputs : tensor (B, T)
+            Readout ``o[t] = W_out r[t] + b_out`` for t = 0..T-1 (aligned with the target).
+        rates : tensor (B, T, N)
+            ``r[t] = phi(x[t])``.
+        states : tensor (B, T, N)
+            Synaptic currents ``x[t]``.
+        """
+        u = torch.as_tensor(stimulus, dtype=torch.float32, device=self.device)
+        if u.ndim == 2:
+            u = u.unsqueeze(0)
+        if u.ndim != 3 or u.shape[1] != self.config.n_inputs:
+            raise ValueError(f"stimulus: expected shape (batch, {self.config.n_inputs}, T), "
+                             f"got {tuple(u.shape)}")
+        std = self.config.noise_std if noise_std is None else float(noise_std)
+        B, _, T = u.shape
+        alpha = 1.0 / self.time_constants()                      # dt / tau, (N,)
+        w_scaled = self.effective_weights().t() * alpha           # r @ w_scaled = alpha*(W r)
+        x = torch.randn(B, self.N, generator=generator, device=self.device) * X0_STD
+        noise = torch.randn(T - 1, B, self.N, generator=generator, device=self.device) * std
+        # external drive of step t = 1..T-1: alpha * W_in u[t-1] + noise
+        drive = torch.einsum("bit,ni->tbn", u[:, :, :-1], self.w_in) * alpha + noise
+        decay = 1.0 - alpha
+        xs, rs = [x], [self._phi(x)]
+        for d in drive.unbind(0):
+            x = torch.addmm(torch.addcmul(d, decay, x), rs[-1], w_scaled)
+            xs.append(x)
+            rs.append(self._phi(x))
+        rates = torch.stack(rs, dim=1)
+        outputs = rates @ self.w_out[0] + self.b_out
+        return outputs, rates, torch.stack(xs, dim=1)
+
+    # -- export -------------------------------------------------------------------------
+    def to_artifact(self, task: str | None = None, task_settings: dict | None = None,
+                    training: dict | None = None, **extra: Any) -> ModelArtifact:
+        """The trained network as a :class:`ModelArtifact`.
+
+        ``w`` is stored as ``relu(w)`` under Dale's principle, so ``(w @ m) * som_m`` is the
+        effective matrix the dynamics used; ``w0`` is the initial magnitude matrix.
+        ``extra`` fills other artifact fields (e.g. ``opt_scaling_factor``).
+        """
+        def a(t: torch.Tensor) -> np.ndarray:
+            return t.detach().cpu().numpy().astype(np.float64)
+
+        c = self.config
+        w = torch.relu(self.w) if c.apply_dale else self.w
+        return ModelArtifact(
+            w=a(w), w0=a(self.w0), m=a(self.m), som_m=a(self.som_m), w_in=a(self.w_in),
+            w_out=a(self.w_out), b_out=float(self.b_out.detach().cpu()),
+            inh=self.inh.cpu().numpy().copy(), exc=self.exc.cpu().numpy().copy(),
+            taus=tuple(c.taus), taus_gaus=a(self.taus_gaus), taus_gaus0=a(self.taus_gaus0),
+            som_N=c.som_N, apply_dale=c.apply_dale, activation=c.activation,
+            task=task, task_settings=dict(task_settings or {}), seed=c.seed, P_inh=c.P_inh,
+            P_rec=c.P_rec, gain=c.gain, w_dist=c.w_dist, training=dict(training or {}),
+            **extra)

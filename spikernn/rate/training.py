@@ -1,0 +1,516 @@
+"""Training a rate RNN on a task (Kim, Li & Sejnowski 2019, SI).
+
+Protocol: Adam (lr 0.01) on ``w``, ``taus_gaus``, ``w_out`` and ``b_out``; loss L2 =
+sqrt(sum_t (z[t] - o[t])^2) per trial (or L1); every ``eval_every`` training trials the model
+runs 100 fresh trials and training stops once the mean evaluation loss is below 7 and the
+task accuracy (the task's own :meth:`~spikernn.tasks.AbstractTask.score`) is at least 95%.
+
+The original code trains one trial per update; here ``batch_size`` trials run as one batch
+and the update uses their mean loss (``batch_size=1`` reproduces the original protocol).
+Everything random comes from one seed: the network (``seed``), the training trials
+(``[seed, 2]``), the training noise (``[seed, 3]``), the evaluation trials (``[seed, 4]``)
+and the evaluation noise (``[seed, 5]``), so the same seed gives the same model, and
+evaluating more or less often does not change the training trajectory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._io import _json_default, atomic_path
+from ..artifact import ModelArtifact
+from ..tasks import AbstractTask, TaskFactory
+from .model import FR_RNN_dale, RNNConfig
+
+LOSS_FUNCTIONS = ("l2", "l1")
+#: Version of the checkpoint layout written by :meth:`Trainer.save_checkpoint`.
+CHECKPOINT_FORMAT = 1
+
+
+def loss_op(o, z, loss_fn: str | Mapping[str, Any] = "l2") -> torch.Tensor:
+    """Per-trial loss between outputs ``o`` and targets ``z``.
+
+    Parameters
+    ----------
+    o : tensor (B, T) or (T,), or a sequence of per-step tensors (the seed's list form)
+        Network outputs.
+    z : tensor or array, same shape as ``o``
+        Targets.
+    loss_fn : str or mapping
+        'l2' (the paper's default): ``sqrt(sum_t (z - o)^2)``; 'l1': ``sum_t |z - o|``.
+        A mapping with key ``'loss_fn'`` (the seed's ``training_params``) is accepted.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (B,) for batched input, a scalar for a single trace.
+    """
+    if isinstance(loss_fn, Mapping):
+        loss_fn = loss_fn.get("loss_fn", "l2")
+    key = str(loss_fn).lower()
+    if key not in LOSS_FUNCTIONS:
+        raise ValueError(f"loss_fn: expected one of {LOSS_FUNCTIONS}, got {loss_fn!r}")
+    if isinstance(o, Sequence) and not isinstance(o, torch.Tensor):
+        o = torch.stack([torch.as_tensor(v).reshape(()) for v in o])
+    z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z,
+                        dtype=o.dtype, device=o.device).reshape(o.shape)
+    diff = z - o
+    if key == "l1":
+        return diff.abs().sum(dim=-1)
+    return torch.sqrt(diff.pow(2).sum(dim=-1))
+
+
+@dataclass
+class TrainingConfig:
+    """Settings of a training run; defaults follow the paper except ``batch_size``.
+
+    Attributes
+    ----------
+    batch_size : int
+        Trials per update (1 = the original protocol). Default 16, measured as the fastest
+        to the criteria on 2 CPU cores (see ``benchmarks/bench_training.py``).
+    lr : float
+        Adam learning rate (0.01).
+    loss_fn : str
+        'l2' or 'l1'.
+    max_trials : int
+        Cap on training trials.
+    eval_every : int
+        Training trials between evaluations (100).
+    eval_trials : int
+        Fresh trials per evaluation (100).
+    loss_threshold : float
+        Stop when the mean evaluation loss is below this (7).
+    acc_threshold : float
+        ... and the evaluation accuracy is at least this (0.95).
+    num_threads : int or None
+        ``torch.set_num_threads`` during training on the CPU; None leaves torch's setting.
+    """
+
+    batch_size: int = 16
+    lr: float = 0.01
+    loss_fn: str = "l2"
+    max_trials: int = 200_000
+    eval_every: int = 100
+    eval_trials: int = 100
+    loss_threshold: float = 7.0
+    acc_threshold: float = 0.95
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        self.loss_fn = str(self.loss_fn).lower()
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid setting."""
+        def positive_int(name: str) -> None:
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
+                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
+
+        for name in ("batch_size", "max_trials", "eval_every", "eval_trials"):
+            positive_int(name)
+        if self.num_threads is not None:
+            positive_int("num_threads")
+        if not (np.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
+        if self.loss_fn not in LOSS_FUNCTIONS:
+            raise ValueError(f"loss_fn: expected one of {LOSS_FUNCTIONS}, got {self.loss_fn!r}")
+        if not (np.isfinite(self.loss_threshold) and self.loss_threshold > 0):
+            raise ValueError(f"loss_threshold: expected a positive number, "
+                             f"got {self.loss_threshold!r}")
+        if not 0 <= self.acc_threshold <= 1:
+            raise ValueError(f"acc_threshold: expected a number in [0, 1], "
+                             f"got {self.acc_threshold!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainingHistory:
+    """One entry per evaluation: training trials so far, mean eval loss, eval accuracy,
+    mean training loss since the previous evaluation, and elapsed training time (s)."""
+
+    trials: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    elapsed_s: list[float] = field(default_factory=list)
+
+    def append(self, trials: int, loss: float, accuracy: float, train_loss: float,
+               elapsed_s: float) -> None:
+        """Record one evaluation."""
+        self.trials.append(int(trials))
+        self.loss.append(float(loss))
+        self.accuracy.append(float(accuracy))
+        self.train_loss.append(float(train_loss))
+        self.elapsed_s.append(float(elapsed_s))
+
+    def to_dict(self) -> dict[str, list]:
+        """The history as a dict of lists."""
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainingResult:
+    """Outcome of :meth:`Trainer.train`.
+
+    Attributes
+    ----------
+    model : FR_RNN_dale
+        The trained network.
+    artifact : ModelArtifact
+        The trained network as a model record (training settings and history in
+        ``artifact.training``).
+    history : TrainingHistory
+        Evaluations during training.
+    converged : bool
+        Whether the termination criteria were met before ``max_trials``.
+    trials : int
+        Training trials run in total.
+    elapsed_s : float
+        Training wall time in seconds (over all resumed sessions).
+    """
+
+    model: FR_RNN_dale
+    artifact: ModelArtifact
+    history: TrainingHistory
+    converged: bool
+    trials: int
+    elapsed_s: float
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed``, or a fresh non-negative seed drawn from the OS when None (so it is recorded)."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**31))
+    return int(seed)
+
+
+class Trainer:
+    """Train an :class:`FR_RNN_dale` on a task, with evaluation, termination and checkpoints.
+
+    Parameters
+    ----------
+    task : AbstractTask or str
+        A task instance or a registered task name (created with ``task_settings``).
+    model_config : RNNConfig, optional
+        Network settings; ``n_inputs`` is taken from the task. A missing seed is drawn and
+        recorded.
+    config : TrainingConfig, optional
+        Training settings.
+    task_settings : mapping, optional
+        Settings for a task given by name.
+
+    Examples
+    --------
+    >>> from spikernn.rate import Trainer, create_default_config
+    >>> trainer = Trainer("go_nogo", create_default_config(N=200, seed=0))
+    >>> result = trainer.train(progress=False)          # doctest: +SKIP
+    >>> result.converged, result.history.accuracy[-1]   # doctest: +SKIP
+    (True, 0.98)
+    """
+
+    def __init__(self, task: AbstractTask | str, model_config: RNNConfig | None = None,
+                 config: TrainingConfig | None = None, *,
+                 task_settings: Mapping[str, Any] | None = None):
+        if isinstance(task, str):
+            task = TaskFactory.create_task(task, task_settings)
+        if not isinstance(task, AbstractTask):
+            raise TypeError(f"task: expected an AbstractTask or a task name, got {task!r}")
+        self.task = task
+        self.config = config or TrainingConfig()
+        self.config.validate()
+        mc = dataclasses.replace(model_config or RNNConfig(), n_inputs=int(task.n_inputs))
+        mc.seed = resolve_seed(mc.seed)
+        self.model = FR_RNN_dale.from_config(mc)
+        self.optimizer = torch.optim.Adam(
+            [p for p in self.model.parameters() if p.requires_grad], lr=self.config.lr)
+        seed = mc.seed
+        device = self.model.device
+        self._train_rng = np.random.default_rng([seed, 2])
+        self._train_noise = torch.Generator(device=device).manual_seed(_child_seed(seed, 3))
+        self._eval_rng = np.random.default_rng([seed, 4])
+        self._eval_noise = torch.Generator(device=device).manual_seed(_child_seed(seed, 5))
+        self.history = TrainingHistory()
+        self.trials = 0
+        self.updates = 0
+        self.converged = False
+        self.elapsed_s = 0.0
+        self._since_eval: list[float] = []
+
+    def __repr__(self) -> str:
+        return (f"Trainer(task={self.task.name!r}, model={self.model!r}, "
+                f"config={self.config!r}, trials={self.trials})")
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        return int(self.model.config.seed)
+
+    # -- one update and one evaluation ----------------------------------------------------
+    def step(self) -> float:
+        """One Adam update on ``batch_size`` fresh trials; returns their mean loss."""
+        batch = self.task.sample_batch(self.config.batch_size, rng=self._train_rng)
+        outputs, _, _ = self.model(batch.stimulus, generator=self._train_noise)
+        target = torch.as_tensor(batch.target, device=self.model.device)
+        loss = loss_op(outputs, target, self.config.loss_fn).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.trials += self.config.batch_size
+        self.updates += 1
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def evaluate(self, n_trials: int | None = None) -> tuple[float, float]:
+        """Mean loss and accuracy (task score) on ``n_trials`` fresh trials (eval_trials)."""
+        n = int(n_trials or self.config.eval_trials)
+        batch = self.task.sample_batch(n, rng=self._eval_rng)
+        outputs, _, _ = self.model(batch.stimulus, generator=self._eval_noise)
+        target = torch.as_tensor(batch.target, device=self.model.device)
+        loss = float(loss_op(outputs, target, self.config.loss_fn).mean())
+        accuracy = float(np.mean(self.task.score(outputs.cpu().numpy(), batch.labels)))
+        return loss, accuracy
+
+    def criteria_met(self, loss: float, accuracy: float) -> bool:
+        """The paper's termination rule: loss below the threshold and accuracy high enough."""
+        return loss < self.config.loss_threshold and accuracy >= self.config.acc_threshold
+
+    # -- the loop ----------------------------------------------------------------------
+    def train(self, progress: bool = True, checkpoint: str | os.PathLike | None = None,
+              max_trials: int | None = None) -> TrainingResult:
+        """Train until the criteria are met or ``max_trials`` trials have run.
+
+        Parameters
+        ----------
+        progress : bool
+            Show a tqdm progress bar (trials) with the latest evaluation.
+        checkpoint : path-like, optional
+            Write a checkpoint here after every evaluation (atomically), so that
+            :meth:`from_checkpoint` can resume the run.
+        max_trials : int, optional
+            Override ``config.max_trials`` (e.g. to extend a resumed run).
+
+        Returns
+        -------
+        TrainingResult
+        """
+        from tqdm.auto import tqdm
+
+        if max_trials is not None:
+            self.config = dataclasses.replace(self.config, max_trials=int(max_trials))
+        cap = self.config.max_trials
+        with _torch_threads(self.config.num_threads, self.model.device), tqdm(
+                total=cap, initial=min(self.trials, cap), disable=not progress,
+                unit="trial", desc=f"train {self.task.name}", leave=False) as bar:
+            while not self.converged and self.trials < cap:
+                start = time.perf_counter()
+                before = self.trials
+                self._since_eval.append(self.step())
+                due = self.trials // self.config.eval_every > before // self.config.eval_every
+                if due or self.trials >= cap:
+                    self._evaluate_and_record(start, bar)
+                    if checkpoint is not None:
+                        self.save_checkpoint(checkpoint)
+                else:
+                    self.elapsed_s += time.perf_counter() - start
+                bar.update(min(self.trials, cap) - min(before, cap))
+        return self.result()
+
+    def _evaluate_and_record(self, start: float, bar) -> None:
+        loss, accuracy = self.evaluate()
+        self.elapsed_s += time.perf_counter() - start
+        train_loss = float(np.mean(self._since_eval)) if self._since_eval else float("nan")
+        self._since_eval = []
+        self.history.append(self.trials, loss, accuracy, train_loss, self.elapsed_s)
+        self.converged = self.criteria_met(loss, accuracy)
+        bar.set_postfix(loss=f"{loss:.2f}", acc=f"{accuracy:.2f}")
+
+    def result(self) -> TrainingResult:
+        """The current state as a :class:`TrainingResult`."""
+        return TrainingResult(model=self.model, artifact=self.to_artifact(),
+                              history=self.history, converged=self.converged,
+                              trials=self.trials, elapsed_s=self.elapsed_s)
+
+    def training_record(self) -> dict[str, Any]:
+        """Training settings, outcome and history as stored in the artifact."""
+        return {"settings": self.config.to_dict(), "model_config": self.model.config.to_dict(),
+                "history": self.history.to_dict(), "converged": self.converged,
+                "trials": self.trials, "updates": self.updates,
+                "elapsed_s": self.elapsed_s, "optimizer": "adam"}
+
+    def to_artifact(self, **training_extra: Any) -> ModelArtifact:
+        """The model as a :class:`ModelArtifact` with task and training metadata."""
+        record = self.training_record()
+        record.update(training_extra)
+        return self.model.to_artifact(task=self.task.name, task_settings=self.task.settings,
+                                      training=record)
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save_checkpoint(self, path: str | os.PathLike) -> Path:
+        """Write model, optimiser, random states and history to ``path`` (atomically).
+
+        The file loads with ``torch.load(path, weights_only=True)``.
+        """
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "task": self.task.name,
+            "task_settings": json.dumps(self.task.settings, default=_json_default),
+            "model_config": json.dumps(self.model.config.to_dict()),
+            "config": json.dumps(self.config.to_dict()),
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "train_rng": json.dumps(self._train_rng.bit_generator.state),
+            "eval_rng": json.dumps(self._eval_rng.bit_generator.state),
+            "train_noise": self._train_noise.get_state(),
+            "eval_noise": self._eval_noise.get_state(),
+            "history": json.dumps(self.history.to_dict()),
+            "since_eval": json.dumps(self._since_eval),
+            "trials": self.trials,
+            "updates": self.updates,
+            "converged": self.converged,
+            "elapsed_s": self.elapsed_s,
+        }
+        with atomic_path(path, suffix=".pth") as tmp:
+            torch.save(state, tmp)
+        return Path(path)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, task: AbstractTask | None = None,
+                        device: str | None = None) -> Trainer:
+        """Resume a run from a checkpoint written by :meth:`save_checkpoint`.
+
+        Parameters
+        ----------
+        path : path-like
+            The checkpoint file.
+        task : AbstractTask, optional
+            The task instance (needed for a custom task that is not registered); by default
+            the registered task is created from the stored name and settings.
+        device : str, optional
+            Move the run to this device (default: the stored one).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"checkpoint not found: {path}")
+        try:
+            state = torch.load(path, weights_only=True, map_location="cpu")
+            fmt = state["format"]
+        except Exception as exc:
+            raise ValueError(f"checkpoint: {path} is not a spikernn training checkpoint "
+                             f"({type(exc).__name__}: {exc})") from exc
+        if fmt != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint format: expected {CHECKPOINT_FORMAT}, got {fmt!r}")
+        if task is None:
+            task = TaskFactory.create_task(state["task"], json.loads(state["task_settings"]))
+        mc = json.loads(state["model_config"])
+        if device is not None:
+            mc["device"] = device
+        trainer = cls(task, RNNConfig(**mc), TrainingConfig(**json.loads(state["config"])))
+        trainer.model.load_state_dict(state["model"])
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer._train_rng.bit_generator.state = json.loads(state["train_rng"])
+        trainer._eval_rng.bit_generator.state = json.loads(state["eval_rng"])
+        trainer._train_noise.set_state(state["train_noise"])
+        trainer._eval_noise.set_state(state["eval_noise"])
+        trainer.history = TrainingHistory(**json.loads(state["history"]))
+        trainer._since_eval = json.loads(state["since_eval"])
+        trainer.trials = int(state["trials"])
+        trainer.updates = int(state["updates"])
+        trainer.converged = bool(state["converged"])
+        trainer.elapsed_s = float(state["elapsed_s"])
+        return trainer
+
+
+def train(task: AbstractTask | str = "go_nogo", model_config: RNNConfig | None = None,
+          config: TrainingConfig | None = None, *, task_settings: Mapping[str, Any] | None = None,
+          progress: bool = True, checkpoint: str | os.PathLike | None = None) -> TrainingResult:
+    """Train a rate RNN on ``task``; see :class:`Trainer`.
+
+    Examples
+    --------
+    >>> from spikernn.rate import train, create_default_config
+    >>> result = train("go_nogo", create_default_config(N=200, seed=0))  # doctest: +SKIP
+    >>> result.artifact.save("go_nogo_N200_seed0.mat")                    # doctest: +SKIP
+    """
+    trainer = Trainer(task, model_config, config, task_settings=task_settings)
+    return trainer.train(progress=progress, checkpoint=checkpoint)
+
+
+@torch.no_grad()
+def eval_rnn(net: FR_RNN_dale, settings: Mapping[str, Any] | None, u, device=None,
+             training_params: Mapping[str, Any] | None = None, *, seed: int | None = None
+             ) -> tuple[list[float], list[np.ndarray], list[np.ndarray]]:
+    """Run one trial through a network (the seed project's interface).
+
+    Parameters
+    ----------
+    net : FR_RNN_dale
+        The network.
+    settings : mapping or None
+        Task settings (kept for compatibility; the trial length comes from ``u``).
+    u : array-like, shape (n_inputs, T)
+        Stimulus.
+    device : torch.device, optional
+        Ignored (the network's device is used); kept for compatibility.
+    training_params : mapping, optional
+        Ignored; kept for compatibility.
+    seed : int, optional
+        Seed of the initial state and the noise.
+
+    Returns
+    -------
+    o : list of float
+        Output at every step t = 0..T-1 (the seed returned t = 1..T-1).
+    r : list of numpy.ndarray (N, 1)
+        Rates per step.
+    x : list of numpy.ndarray (N, 1)
+        Synaptic currents per step.
+
+    Notes
+    -----
+    The seed's version used ``taus[0]`` for every unit; this one uses the network's trained
+    per-unit time constants.
+    """
+    generator = None
+    if seed is not None:
+        generator = torch.Generator(device=net.device).manual_seed(int(seed))
+    outputs, rates, states = net(np.asarray(u, dtype=np.float32), generator=generator)
+    return ([float(v) for v in outputs[0].cpu()],
+            [r.reshape(-1, 1) for r in rates[0].cpu().numpy()],
+            [x.reshape(-1, 1) for x in states[0].cpu().numpy()])
+
+
+def _child_seed(seed: int, stream: int) -> int:
+    """A 63-bit torch seed for ``stream`` derived from ``seed``."""
+    return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1, np.uint64)[0]
+               >> np.uint64(1))
+
+
+class _torch_threads:
+    """Context manager setting ``torch.set_num_threads`` for CPU training, then restoring it."""
+
+    def __init__(self, n: int | None, device: torch.device):
+        self.n = n if device.type == "cpu" else None
+        self.saved = torch.get_num_threads()
+
+    def __enter__(self) -> None:
+        if self.n is not None:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.n is not None:
+            torch.set_num_threads(self.saved)

@@ -1,0 +1,426 @@
+"""Scaling-factor search: pick the factor s (the paper's 1/lambda) that converts a rate model.
+
+Kim, Li & Sejnowski (2019) scale the recurrent and readout weights of the spiking network by
+1/s and choose s by grid search (20..75 step 5 for sigmoid models, 4..26 step 2 for
+softplus/ReLU), keeping the s with the best task accuracy over 100 trials.
+:func:`lambda_grid_search` runs every factor on the same seeded trials, as batches of
+(factor x trial) through the batched engine sized to a memory budget, keeps per-factor
+results in a sidecar JSON file after each batch (a rerun with the same settings resumes),
+and records the result in the model file atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .._io import write_json
+from ..artifact import ModelArtifact, find_model_file, load_model
+from ..tasks import TrialBatch
+from .network import SpikingNetwork
+from .params import LIFParams
+from .tasks import (
+    AbstractSpikingTask,
+    accuracy_summary,
+    samples_per_rate_step,
+    split_seed,
+    task_for_model,
+    task_name_of,
+)
+
+#: The paper's search grids by activation (scaling factors, dimensionless).
+DEFAULT_GRIDS: dict[str, tuple[float, float, float]] = {
+    "sigmoid": (20.0, 75.0, 5.0),
+    "softplus": (4.0, 26.0, 2.0),
+    "relu": (4.0, 26.0, 2.0),
+}
+
+#: Firing rate assumed when sizing batches for the sparse spike record, Hz.
+_RATE_BOUND_HZ = 50.0
+#: Bytes per recorded spike event (trial, unit and step indices, int64 each).
+_BYTES_PER_SPIKE = 24
+#: Per-unit state tensors the engine keeps per trial (voltages, synapses, temporaries).
+_STATE_TENSORS = 16
+
+
+def default_scaling_factors(activation: str) -> np.ndarray:
+    """The paper's grid for a model's activation: 20..75 step 5 (sigmoid), else 4..26 step 2."""
+    if activation not in DEFAULT_GRIDS:
+        raise ValueError(f"activation: expected one of {list(DEFAULT_GRIDS)}, got {activation!r}")
+    start, stop, step = DEFAULT_GRIDS[activation]
+    return np.arange(start, stop + step / 2, step)
+
+
+def check_scaling_factors(scaling_factors: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Validate scaling factors: a non-empty 1-D list of distinct, finite, positive numbers."""
+    try:
+        arr = np.asarray(scaling_factors, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"scaling_factors: expected positive numbers, got {scaling_factors!r}"
+                         ) from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"scaling_factors: expected a non-empty 1-D sequence, got shape "
+                         f"{arr.shape}")
+    bad = arr[~np.isfinite(arr) | (arr <= 0)]
+    if bad.size:
+        raise ValueError(f"scaling_factors: expected finite positive numbers, got "
+                         f"{bad.tolist()}")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"scaling_factors: expected distinct values, got {arr.tolist()}")
+    return arr
+
+
+def trials_per_batch(n_units: int, n_steps: int, downsample: int, budget_bytes: float,
+                     dt: float, itemsize: int = 4) -> int:
+    """How many trials of one network fit a memory budget (at least 1).
+
+    The estimate counts the recorded readout, the engine's per-unit state and the sparse
+    spike record at a firing rate of at most 50 Hz.
+
+    Parameters
+    ----------
+    n_units, n_steps, downsample : int
+        Network size, integration steps per trial, steps per readout sample.
+    budget_bytes : float
+        Memory budget for one engine call, bytes.
+    dt : float
+        Integration step, s.
+    itemsize : int
+        Bytes per tensor element (4 for float32, 8 for float64).
+    """
+    per_trial = (itemsize * (n_steps // downsample + _STATE_TENSORS * n_units)
+                 + _BYTES_PER_SPIKE * n_units * n_steps * dt * _RATE_BOUND_HZ)
+    return max(1, int(budget_bytes // per_trial))
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    """Outcome of :func:`lambda_grid_search`.
+
+    Attributes
+    ----------
+    task : str
+        Task name.
+    scaling_factors : numpy.ndarray, shape (K,)
+        Searched factors, in the order given.
+    accuracies : numpy.ndarray, shape (K,)
+        Fraction of correct trials at each factor (the model file's ``all_perfs``).
+    accuracy_by_type : list of dict
+        Per factor, the accuracy of each trial type.
+    mean_firing_rates : numpy.ndarray, shape (K,)
+        Mean firing rate over trials and units at each factor, Hz.
+    n_trials : int
+        Trials per factor (the same trials for every factor).
+    seed : int
+        Seed of the trials and of the engine's draws.
+    model : ModelArtifact
+        The model with ``opt_scaling_factor``, ``scaling_factors`` and ``all_perfs`` set.
+    model_path : pathlib.Path or None
+        The model file the result was written to (None when not saved).
+    results_path : pathlib.Path or None
+        The sidecar JSON file with per-factor results.
+    """
+
+    task: str
+    scaling_factors: np.ndarray
+    accuracies: np.ndarray
+    accuracy_by_type: list[dict[str, float]]
+    mean_firing_rates: np.ndarray
+    n_trials: int
+    seed: int
+    model: ModelArtifact
+    model_path: Path | None = None
+    results_path: Path | None = None
+
+    def __repr__(self) -> str:
+        return (f"SearchResult(task={self.task!r}, best_scaling_factor="
+                f"{self.best_scaling_factor:g}, best_accuracy={self.best_accuracy:.3f}, "
+                f"n_factors={self.scaling_factors.size}, n_trials={self.n_trials})")
+
+    def __float__(self) -> float:
+        return self.best_scaling_factor
+
+    @property
+    def best_index(self) -> int:
+        """Index of the best factor (the smallest factor among ties)."""
+        best = np.flatnonzero(self.accuracies == self.accuracies.max())
+        return int(best[np.argmin(self.scaling_factors[best])])
+
+    @property
+    def best_scaling_factor(self) -> float:
+        """The factor with the highest accuracy (the paper's optimal s)."""
+        return float(self.scaling_factors[self.best_index])
+
+    @property
+    def best_accuracy(self) -> float:
+        """Accuracy at the best factor."""
+        return float(self.accuracies[self.best_index])
+
+    #: Seed-compatible names.
+    opt_scaling_factor = best_scaling_factor
+    all_perfs = property(lambda self: self.accuracies)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "task": self.task, "n_trials": self.n_trials, "seed": self.seed,
+            "scaling_factors": self.scaling_factors.tolist(),
+            "accuracies": self.accuracies.tolist(),
+            "accuracy_by_type": self.accuracy_by_type,
+            "mean_firing_rates_hz": self.mean_firing_rates.tolist(),
+            "best_scaling_factor": self.best_scaling_factor,
+            "best_accuracy": self.best_accuracy,
+            "model_path": None if self.model_path is None else str(self.model_path),
+        }
+
+
+def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
+                       task_name: str | None = None, n_trials: int = 100,
+                       scaling_factors: Sequence[float] | None = None,
+                       task_settings: Mapping[str, Any] | None = None, *,
+                       seed: int = 0, params: LIFParams | None = None, device: str = "cpu",
+                       dtype: torch.dtype = torch.float32, use_initial_weights: bool = False,
+                       downsample: int = 1, memory_budget_mb: float = 512.0,
+                       save: bool = True, resume: bool = True,
+                       results_path: str | os.PathLike | None = None, progress: bool = True,
+                       callback: Callable[[float, float], None] | None = None) -> SearchResult:
+    """Grid search of the scaling factor s over ``n_trials`` trials per factor.
+
+    Every factor sees the same trials (drawn from ``seed``). Factors are simulated together,
+    ``n_trials`` rows each, in engine calls sized to ``memory_budget_mb``. After each call the
+    finished factors are written to a sidecar JSON file (atomically), so an interrupted search
+    resumes where it stopped when rerun with the same settings. At the end the model file gets
+    ``opt_scaling_factor``, ``scaling_factors`` and ``all_perfs`` (atomically; its other
+    fields are unchanged).
+
+    Parameters
+    ----------
+    model_dir_or_file : ModelArtifact, path to a .mat/.pth file, or folder with one .mat file
+        The rate model. An artifact is searched but not written anywhere.
+    task_name : str, optional
+        Task to score (default: the task the model records). ``go-nogo`` = ``go_nogo``.
+    n_trials : int
+        Trials per factor (the paper: 100).
+    scaling_factors : sequence of float, optional
+        Factors to try (default: the paper's grid for the model's activation, see
+        :func:`default_scaling_factors`).
+    task_settings : mapping, optional
+        Overrides of the task settings (default: the settings the model was trained with).
+    seed : int
+        Seeds the trials and the engine (initial voltages, noise).
+    params : LIFParams, optional
+        Neuron and synapse parameters (default: SI Table S1).
+    device, dtype : str, torch.dtype
+        Where and in which precision to simulate.
+    use_initial_weights : bool
+        Convert the untrained initial weights ``w0`` instead (a control).
+    downsample : int
+        Integration steps (0.05 ms) per readout sample; scoring windows follow.
+    memory_budget_mb : float
+        Memory budget of one engine call, MiB.
+    save : bool
+        Write the result into the model file (when the model came from a file).
+    resume : bool
+        Reuse per-factor results of an earlier run with the same settings.
+    results_path : path, optional
+        Sidecar JSON file (default: ``<model stem>.search.json`` next to the model; none
+        for an artifact unless given).
+    progress : bool
+        Show a tqdm progress bar over factors.
+    callback : callable, optional
+        Called as ``callback(scaling_factor, accuracy)`` after each factor is recorded.
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    ValueError
+        Unknown task, bad scaling factors or ``n_trials``, or a task whose number of inputs
+        differs from the model's.
+
+    Examples
+    --------
+    >>> from spikernn.spiking.search import lambda_grid_search
+    >>> result = lambda_grid_search("models/go-nogo", "go_nogo")  # doctest: +SKIP
+    >>> result.best_scaling_factor, result.best_accuracy  # doctest: +SKIP
+    (50.0, 0.99)
+    """
+    model, model_path = resolve_model(model_dir_or_file)
+    params = params if params is not None else LIFParams()
+    task = task_for_model(model, task_name, task_settings)
+    factors = (default_scaling_factors(model.activation) if scaling_factors is None
+               else check_scaling_factors(scaling_factors))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    trial_rng, engine_seed = split_seed(int(seed))
+    batch = task.sample_trials(n_trials, seed=trial_rng)
+    _check_inputs(task, batch, model)
+
+    settings = _settings_key(model, task, n_trials, int(seed), params, dtype,
+                             use_initial_weights, downsample)
+    sidecar = _sidecar_path(model_path, results_path)
+    done = _load_sidecar(sidecar, settings) if resume else {}
+
+    net = SpikingNetwork(model, scaling_factor=None, params=params, device=device, dtype=dtype,
+                         use_initial_weights=use_initial_weights)
+    n_steps = batch.stimulus.shape[2] * round(model.dt_ms * 1e-3 / params.dt)
+    capacity = trials_per_batch(model.N, n_steps, downsample, memory_budget_mb * 2**20,
+                                params.dt, itemsize=torch.finfo(dtype).bits // 8)
+    per_call = max(1, capacity // n_trials)
+    plan = [list(range(i, min(i + per_call, factors.size)))
+            for i in range(0, factors.size, per_call)]
+    bar = tqdm(total=factors.size, unit="factor", desc=f"search {task_name_of(task)}",
+               disable=not progress)
+    try:
+        for index, chunk in enumerate(plan):
+            if all(_factor_key(factors[i]) in done for i in chunk):
+                bar.update(len(chunk))
+                continue
+            records = _simulate_factors(net, task, batch, factors[chunk], downsample,
+                                        seed=_chunk_seed(engine_seed, index))
+            for i, record in zip(chunk, records, strict=True):
+                done[_factor_key(factors[i])] = record
+            if sidecar is not None:
+                write_json(sidecar, {"settings": settings, "results": done})
+            for i in chunk:
+                bar.update(1)
+                if callback is not None:
+                    callback(float(factors[i]), done[_factor_key(factors[i])]["accuracy"])
+    finally:
+        bar.close()
+    return _finish(task_name_of(task), factors, done, n_trials, int(seed), model, model_path,
+                   sidecar, save)
+
+
+# --------------------------------------------------------------------------------------
+# pieces
+# --------------------------------------------------------------------------------------
+
+def resolve_model(model: ModelArtifact | str | os.PathLike
+                  ) -> tuple[ModelArtifact, Path | None]:
+    """``(artifact, file)`` from an artifact (file None), a model file or a model folder."""
+    if isinstance(model, ModelArtifact):
+        return model, None
+    path = find_model_file(model)
+    return load_model(path), path
+
+
+def _check_inputs(task: AbstractSpikingTask, batch: TrialBatch, model: ModelArtifact) -> None:
+    if batch.stimulus.shape[1] != model.n_inputs:
+        raise ValueError(f"task_name: task {task_name_of(task)!r} has "
+                         f"{batch.stimulus.shape[1]} inputs, expected the model's "
+                         f"{model.n_inputs}")
+
+
+def _simulate_factors(net: SpikingNetwork, task: AbstractSpikingTask, batch: TrialBatch,
+                      factors: np.ndarray, downsample: int, seed: int) -> list[dict[str, Any]]:
+    """Simulate the batch once per factor in one engine call; one record per factor."""
+    n = len(batch)
+    stimuli = np.tile(batch.stimulus, (factors.size, 1, 1))
+    result = net.simulate(stimuli, scaling_factors=np.repeat(factors, n), seed=seed,
+                          downsample=downsample)
+    correct = task.score(result.output, batch.labels * factors.size,
+                         samples_per_rate_step(result, task.dt_ms))
+    rates = result.firing_rates()
+    records = []
+    for k in range(factors.size):
+        rows = slice(k * n, (k + 1) * n)
+        summary = accuracy_summary(correct[rows], batch.trial_types)
+        records.append({
+            "scaling_factor": float(factors[k]),
+            "accuracy": summary["overall_accuracy"],
+            "n_correct": summary["n_correct"],
+            "accuracy_by_type": summary["accuracy_by_type"],
+            "mean_firing_rate_hz": float(rates[rows].mean()),
+        })
+    return records
+
+
+def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int, seed: int,
+            model: ModelArtifact, model_path: Path | None, sidecar: Path | None,
+            save: bool) -> SearchResult:
+    records = [done[_factor_key(f)] for f in factors]
+    accuracies = np.array([r["accuracy"] for r in records], dtype=float)
+    result = SearchResult(
+        task=task, scaling_factors=factors.astype(float), accuracies=accuracies,
+        accuracy_by_type=[r["accuracy_by_type"] for r in records],
+        mean_firing_rates=np.array([r["mean_firing_rate_hz"] for r in records]),
+        n_trials=n_trials, seed=seed, model=model, model_path=None, results_path=sidecar)
+    updated = model.replace(opt_scaling_factor=result.best_scaling_factor,
+                            scaling_factors=result.scaling_factors.copy(),
+                            all_perfs=accuracies.copy())
+    written = model_path if (save and model_path is not None) else None
+    if written is not None:
+        updated.save(written)
+    return dataclasses.replace(result, model=updated, model_path=written)
+
+
+def _factor_key(factor: float) -> str:
+    return repr(float(factor))
+
+
+def _chunk_seed(engine_seed: int, index: int) -> int:
+    """Seed of the ``index``-th engine call of the search plan (the same on a resumed run)."""
+    return int(np.random.SeedSequence([engine_seed, index]).generate_state(1)[0])
+
+
+def _settings_key(model: ModelArtifact, task: AbstractSpikingTask, n_trials: int, seed: int,
+                  params: LIFParams, dtype: torch.dtype, use_initial_weights: bool,
+                  downsample: int) -> dict[str, Any]:
+    """Everything a per-factor result depends on (a resumed search must match it)."""
+    digest = hashlib.sha256()
+    for arr in (model.w, model.w0, model.m, model.som_m, model.w_in, model.w_out,
+                model.tau_steps):
+        digest.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    key = {
+        "model_sha256": digest.hexdigest(), "task": task_name_of(task),
+        "task_settings": task.settings, "n_trials": int(n_trials), "seed": seed,
+        "params": params.to_dict(), "dtype": str(dtype),
+        "use_initial_weights": bool(use_initial_weights), "downsample": int(downsample),
+    }
+    return json.loads(json.dumps(key, default=_plain))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def _sidecar_path(model_path: Path | None, results_path: str | os.PathLike | None
+                  ) -> Path | None:
+    if results_path is not None:
+        return Path(results_path)
+    if model_path is None:
+        return None
+    return model_path.with_name(model_path.stem + ".search.json")
+
+
+def _load_sidecar(path: Path | None, settings: dict[str, Any]) -> dict[str, dict]:
+    """Per-factor results of an earlier run with the same settings (empty otherwise)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict) or data.get("settings") != settings:
+        return {}
+    results = data.get("results", {})
+    return {k: v for k, v in results.items()
+            if isinstance(v, dict) and math.isfinite(v.get("accuracy", math.nan))}
