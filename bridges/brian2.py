@@ -233,8 +233,9 @@ class Brian2Network:
         Everything below; ``network.run(n_steps * dt)`` simulates.
     neurons : brian2.NeuronGroup
         ``batch * N`` units; unit ``i`` of trial ``b`` is neuron ``b * N + i``.
-    synapses : brian2.Synapses
-        Recurrent connections inside each trial's copy, weight ``w`` (volt second).
+    synapses : brian2.Synapses or None
+        Recurrent connections inside each trial's copy, weight ``w`` (volt second); None
+        when the network has no recurrent weights.
     readout : brian2.NeuronGroup
         One neuron per trial holding the readout ``o``.
     stimulus : brian2.TimedArray
@@ -250,7 +251,7 @@ class Brian2Network:
 
     network: b2.Network
     neurons: b2.NeuronGroup
-    synapses: b2.Synapses
+    synapses: b2.Synapses | None
     readout: b2.NeuronGroup
     stimulus: b2.TimedArray
     spikes: b2.SpikeMonitor
@@ -411,13 +412,7 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
     neurons.tau_d = tau_d * b2.second
     neurons.e_d = _decay(params.dt, tau_d)
 
-    post, pre = np.nonzero(model.w_effective)
-    offsets = np.repeat(np.arange(batch) * n, post.size)
-    synapses = b2.Synapses(neurons, neurons, "w : volt * second (constant)",
-                           on_pre=on_pre_code(params), dt=dt, namespace=namespace,
-                           name="recurrent")
-    synapses.connect(i=np.tile(pre, batch) + offsets, j=np.tile(post, batch) + offsets)
-    synapses.w = np.tile(model.w_effective[post, pre], batch) * b2.mV * b2.second
+    synapses = _recurrent_synapses(neurons, model.w_effective, batch, params, namespace)
 
     readout = b2.NeuronGroup(batch, READOUT_EQUATIONS, dt=dt, name="readout")
     readout_syn = b2.Synapses(neurons, readout, "w_out : 1 (constant)\n"
@@ -431,7 +426,9 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
     spikes = b2.SpikeMonitor(neurons, name="spike_monitor")
     output_monitor = b2.StateMonitor(readout, "o", record=True, dt=downsample * dt,
                                      when="start", name="output_monitor")
-    objects = [neurons, synapses, readout, readout_syn, spikes, output_monitor]
+    objects = [neurons, readout, readout_syn, spikes, output_monitor]
+    if synapses is not None:
+        objects.append(synapses)
     state_monitor = None
     if record:
         state_monitor = b2.StateMonitor(neurons, [_RECORDED_VARIABLE[r] for r in record],
@@ -445,6 +442,23 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
         n_steps=n_steps, downsample=downsample, record=record, record_every=record_every)
     net.set_state(v0, scaling_factors)
     return net
+
+
+def _recurrent_synapses(neurons: b2.NeuronGroup, w_rate: np.ndarray, batch: int,
+                        params: LIFParams, namespace: dict[str, Any]) -> b2.Synapses | None:
+    """Connections ``j -> i`` for every nonzero ``w_rate[i, j]`` inside each trial's copy,
+    weight ``w_rate[i, j]`` mV s (divided by ``s`` on the spike); None without any."""
+    post, pre = np.nonzero(w_rate)
+    if post.size == 0:
+        return None
+    n = w_rate.shape[0]
+    offsets = np.repeat(np.arange(batch) * n, post.size)
+    synapses = b2.Synapses(neurons, neurons, "w : volt * second (constant)",
+                           on_pre=on_pre_code(params), dt=neurons.clock.dt,
+                           namespace=namespace, name="recurrent")
+    synapses.connect(i=np.tile(pre, batch) + offsets, j=np.tile(post, batch) + offsets)
+    synapses.w = np.tile(w_rate[post, pre], batch) * b2.mV * b2.second
+    return synapses
 
 
 def _decay(dt: float, tau: float | np.ndarray) -> float | np.ndarray:

@@ -101,9 +101,12 @@ def trial_info(result: SimulationResult, model: ModelArtifact | None = None,
     Raises
     ------
     ValueError
-        If labels, trial types or the stimulus do not have one entry per trial, or the
-        stimulus does not span the simulated time.
+        If labels, trial types or the stimulus do not have one entry per trial, the
+        stimulus does not span the simulated time, or the model's size differs.
     """
+    if model is not None and result.n_units != model.N:
+        raise ValueError(f"model: expected N = {result.n_units} units (the result's), "
+                         f"got N = {model.N}")
     meta = result.metadata
     batch = result.batch_size
     task_name = task_name if task_name is not None else meta.get("task")
@@ -206,9 +209,6 @@ def result_to_block(result: SimulationResult, model: ModelArtifact | None = None
     >>> block.segments[0].spiketrains[3].annotations["cell_type"]  # doctest: +SKIP
     'E'
     """
-    if model is not None and model.N != result.n_units:
-        raise ValueError(f"model: expected N = {result.n_units} units (the result's), "
-                         f"got N = {model.N}")
     info = trial_info(result, model, task_name, labels, trial_types, stimulus)
     block = neo.Block(name="spikernn simulation", spikernn_version=__version__,
                       dt_s=result.dt, settings=settings_json(result, model),

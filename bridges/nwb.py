@@ -83,9 +83,6 @@ def result_to_nwb(result: SimulationResult, model: ModelArtifact | None = None,
         If the metadata does not match the result, the model's size differs, or
         ``session_start_time`` has no time zone.
     """
-    if model is not None and model.N != result.n_units:
-        raise ValueError(f"model: expected N = {result.n_units} units (the result's), "
-                         f"got N = {model.N}")
     if session_start_time is None:
         session_start_time = datetime.datetime.now(datetime.timezone.utc)
     if session_start_time.tzinfo is None:

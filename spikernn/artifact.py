@@ -111,7 +111,7 @@ class ModelArtifact:
     taus: tuple[float, ...]
     taus_gaus: np.ndarray
     taus_gaus0: np.ndarray
-    som_N: int = 0
+    som_N: int = 0  # noqa: N815 (the original file layout's name)
     apply_dale: bool = True
     activation: str = "sigmoid"
     dt_ms: float = 5.0
@@ -338,6 +338,16 @@ def _json(d: Mapping[str, Any], name: str) -> dict:
         raise _field_error(name + "_json", "a JSON object", f"invalid JSON ({exc})") from None
 
 
+def _input_weights(d: Mapping[str, Any], n: int) -> np.ndarray:
+    """``w_in`` as (N, n_inputs); a flat vector of N entries is one input channel."""
+    w_in = np.atleast_2d(_array(d, "w_in"))
+    if w_in.ndim == 2 and w_in.shape[0] == n:
+        return w_in
+    if w_in.size == n:
+        return w_in.reshape(n, 1)
+    raise _field_error("w_in", f"shape ({n}, n_inputs)", _shape(w_in))
+
+
 def from_mat_dict(d: Mapping[str, Any], source: str = "record") -> ModelArtifact:
     """Build a :class:`ModelArtifact` from ``.mat`` variables of any supported writer.
 
@@ -374,7 +384,7 @@ def from_mat_dict(d: Mapping[str, Any], source: str = "record") -> ModelArtifact
     seed = _scalar(d, "seed", default=-1, cast=int)
     return ModelArtifact(
         w=w, w0=w0, m=m, som_m=_array(d, "som_m"),
-        w_in=np.atleast_2d(_array(d, "w_in")).reshape(n, -1),
+        w_in=_input_weights(d, n),
         w_out=_array(d, "w_out").reshape(1, -1),
         b_out=_scalar(d, "b_out", default=0.0),
         inh=inh, exc=exc, taus=taus,

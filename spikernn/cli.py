@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from ._version import __version__
 
 #: Subcommand modules under ``spikernn.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("tasks",)
+COMMANDS: tuple[str, ...] = ("tasks", "train", "run", "search", "evaluate", "crosscheck",
+                             "export", "analyze")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,8 +7,8 @@ from pathlib import Path
 from spikernn.artifact import ModelArtifact
 from spikernn.rate.model import FR_RNN_dale, create_default_config
 
-#: A Go/NoGo trial of 20 rate steps (100 ms, 2,000 spiking steps): fast to simulate.
-SHORT_GO_NOGO = {"T": 20, "stim_on": 5, "stim_dur": 5}
+#: A Go/NoGo trial of 10 rate steps (50 ms, 1,000 spiking steps): fast to simulate.
+SHORT_GO_NOGO = {"T": 10, "stim_on": 2, "stim_dur": 3}
 
 
 def tiny_model(task: str = "go_nogo", settings: dict | None = None, n_inputs: int = 1,

@@ -91,17 +91,17 @@ def test_xor_and_mante_score_signed_outputs_in_their_windows():
 
 
 def test_samples_per_rate_step_follows_dt_and_downsample(net):
-    stim = np.zeros((1, 1, 20), dtype=np.float32)
+    stim = np.zeros((1, 1, 10), dtype=np.float32)
     assert samples_per_rate_step(net.simulate(stim, seed=0), 5.0) == pytest.approx(100)
     result = net.simulate(stim, seed=0, downsample=4)
-    assert result.output.shape == (1, 500)
+    assert result.output.shape == (1, 250)
     assert samples_per_rate_step(result, 5.0) == pytest.approx(25)
 
 
 def test_evaluate_performance_runs_one_batch_and_summarises(net):
     task = GoNogoSpikingTask(SHORT_GO_NOGO)
     batch, result = task.run_trials(net, 12, seed=5)
-    assert result.batch_size == 12 and result.output.shape == (12, 2000)
+    assert result.batch_size == 12 and result.output.shape == (12, 1000)
     perf = task.evaluate_performance(net, n_trials=12, seed=5)
     assert perf["n_trials"] == 12
     assert perf["go_trials"] + perf["nogo_trials"] == 12
@@ -129,7 +129,7 @@ def test_evaluate_trial(net):
     task = GoNogoSpikingTask(SHORT_GO_NOGO, seed=0)
     stimulus, label = task.generate_stimulus("go")
     trial = task.evaluate_trial(net, stimulus, label, seed=1)
-    assert trial["output"].shape == (2000,) and trial["trial_type"] == "go"
+    assert trial["output"].shape == (1000,) and trial["trial_type"] == "go"
     assert trial["correct"] == bool(task.score(trial["output"][None], [1], 100)[0])
 
 
@@ -140,7 +140,7 @@ class _Pulse(AbstractTask):
 
     @classmethod
     def get_default_settings(cls):
-        return {"T": 20, "stim_on": 5, "stim_dur": 5}
+        return {"T": 10, "stim_on": 2, "stim_dur": 3}
 
     def validate_settings(self):
         pass
@@ -148,12 +148,12 @@ class _Pulse(AbstractTask):
     def generate_stimulus(self, trial_type=None, seed=False):
         sign = 1.0 if np.random.rand() < 0.5 else -1.0
         u = np.zeros((1, self.T))
-        u[0, 5:10] = sign
+        u[0, 2:5] = sign
         return u, sign
 
     def generate_target(self, label, seed=False):
         z = np.zeros(self.T)
-        z[10:] = label
+        z[5:] = label
         return z
 
 
@@ -177,7 +177,7 @@ class _AlwaysLow(AbstractSpikingTask):
     """A seed-style spiking task written directly on the abstract class."""
 
     def get_default_settings(self):
-        return {"T": 20}
+        return {"T": 10}
 
     def get_sample_trial_types(self):
         return ["quiet"]

@@ -126,7 +126,7 @@ class RNNConfig:
     n_inputs: int = 1
     P_inh: float = 0.2
     P_rec: float = 0.2
-    som_N: int = 0
+    som_N: int = 0  # noqa: N815 (the seed project's name)
     w_dist: str = "gaus"
     gain: float = 1.5
     apply_dale: bool = True
@@ -191,7 +191,7 @@ def create_default_config(**overrides: Any) -> RNNConfig:
     return RNNConfig(**overrides)
 
 
-class FR_RNN_dale(nn.Module):
+class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
     """Continuous firing-rate RNN of excitatory and inhibitory units.
 
     The constructor keeps the seed project's positional signature; the time constants,

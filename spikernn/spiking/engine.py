@@ -46,6 +46,9 @@ numbers in any batch of at least ``b + 1`` trials and under any ``max_batch``.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -53,15 +56,16 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .noise import NOISE_KINDS, ArrayNoise, GaussianNoise, NoiseSource, PoolNoise, n_blocks
-from .noise import BLOCK_STEPS as _BLOCK
+from .noise import NOISE_KINDS, ArrayNoise, GaussianNoise, NoiseSource, PoolNoise
 from .params import LIFParams
 from .perturbation import Perturbation
 from .result import SimulationResult
 
 RECORDABLE = ("voltages", "currents", "rates")
-#: Default memory budget for one chunk's noise block and state, bytes.
+#: Default memory budget for the state of one chunk of trials, bytes.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
+#: Values of the engine dtype held per trial and unit (state, work space, indices).
+_STATE_VALUES = 16
 
 
 class NetworkTensors(NamedTuple):
@@ -95,10 +99,10 @@ class StepConstants(NamedTuple):
     v_reset: float
     refractory_steps: int
     double: bool             # double- (True) or single-exponential synapse
-    decay: torch.Tensor      # (2N,) exp(-dt / td) for [current | rate]
+    decay: torch.Tensor      # (N,) exp(-dt / td), shared by currents and rates
     rise_decay: float        # exp(-dt / tr)
-    kick_rec: torch.Tensor   # (N, N): row j = what a spike of j adds to trial's [current] part
-    kick_self: torch.Tensor  # (N,): what a spike of i adds to its own [rate] part
+    kick_rec: torch.Tensor   # (N, N) row j: added to the currents' h*dt (or s) by a spike of j
+    kick_self: torch.Tensor  # (N,) added to a unit's own rate h*dt (or r) by its spike
 
 
 class State(NamedTuple):
@@ -107,15 +111,30 @@ class State(NamedTuple):
     Attributes
     ----------
     v : (B, N) membrane voltages, mV.
-    last_spike : (B, N) int32, step of each unit's last spike (``-R - 1`` before any).
-    syn : (B, 2N) ``[s_I | r]``: synaptic currents (mV) and filtered spike trains (1/s).
-    rise : (B, 2N) ``[h_I | h_r] * dt`` (double-exponential synapse; empty otherwise).
+    gate : (B, N) 1 for units that integrate, 0 for refractory ones.
+    last_spike : (B, N) int64, step of each unit's last spike (``-R - 1`` before any).
+    syn : (2, B, N) ``[s_I, r]``: synaptic currents (mV) and filtered spike trains (1/s).
+    rise : (2, B, N) ``[h_I, h_r] * dt`` (double-exponential synapse; empty otherwise).
+    scratch : (2, B, N) work space (no meaning between steps).
     """
 
     v: torch.Tensor
+    gate: torch.Tensor
     last_spike: torch.Tensor
     syn: torch.Tensor
     rise: torch.Tensor
+    scratch: torch.Tensor
+
+
+def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
+    """State at time 0: voltages ``v0`` (B, N), nothing refractory, synapses at rest."""
+    shape = (2, *v0.shape)
+    zeros = torch.zeros(shape if c.double else (0,), dtype=v0.dtype, device=v0.device)
+    return State(v=v0.clone(), gate=torch.ones_like(v0),
+                 last_spike=torch.full(v0.shape, -c.refractory_steps - 1, dtype=torch.int64,
+                                       device=v0.device),
+                 syn=torch.zeros(shape, dtype=v0.dtype, device=v0.device), rise=zeros,
+                 scratch=torch.empty(shape, dtype=v0.dtype, device=v0.device))
 
 
 # --------------------------------------------------------------------------------------
@@ -126,47 +145,79 @@ def make_constants(net: NetworkTensors, params: LIFParams) -> StepConstants:
     """Derive the per-step constants of ``net`` under ``params``."""
     dt, td = params.dt, net.tau_d
     double = params.synapse == "double"
-    decay = torch.exp(-dt / td).repeat(2)
     # what one spike adds: to h*dt (double) or directly to s (single), per postsynaptic unit
     gain = dt / (params.tau_r * td) if double else 1.0 / td
     return StepConstants(
         leak=dt / params.tau_m, qif=params.neuron == "qif", v_th=float(params.v_th),
         v_reset=params.v_reset, refractory_steps=params.refractory_steps, double=double,
-        decay=decay, rise_decay=math.exp(-dt / params.tau_r) if double else 0.0,
+        decay=torch.exp(-dt / td), rise_decay=math.exp(-dt / params.tau_r) if double else 0.0,
         kick_rec=(net.w_rec * gain[:, None]).T.contiguous(), kick_self=gain)
 
 
-def integrate_membrane(state: State, k: int, drive: torch.Tensor, c: StepConstants) -> None:
+def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> None:
     """Steps 1-2: non-refractory units take one Euler step of the LIF or QIF equation.
 
     ``drive`` is ``bias + W_in u[:, j]``, shape (B, N).
     """
-    n = drive.shape[1]
-    dv = torch.add(state.syn[:, :n], drive)
+    dv = torch.add(state.syn[0], drive, out=state.scratch[0])
     if c.qif:
         dv.addcmul_(state.v, state.v)
     else:
         dv.sub_(state.v)
+    state.v.addcmul_(dv, state.gate, value=c.leak)
+
+
+class Spikes(NamedTuple):
+    """The spikes of one step: flat indices ``trial * N + unit`` (ascending), trials, units."""
+
+    flat: torch.Tensor
+    trial: torch.Tensor
+    unit: torch.Tensor
+
+
+def release(state: State, k: int, earlier: torch.Tensor, c: StepConstants) -> None:
+    """End the refractory period of the spikes ``earlier`` (flat indices) of step
+    ``k - R - 1`` unless the unit spiked again since."""
+    if earlier.numel():
+        again = state.last_spike.view(-1)[earlier] != k - c.refractory_steps - 1
+        state.gate.view(-1).index_fill_(0, earlier[~again], 1.0)
+
+
+def fire(state: State, k: int, c: StepConstants) -> Spikes:
+    """Step 5: the units at or above threshold; they become refractory."""
+    spikes = above(state.v, c.v_th)
+    state.last_spike.view(-1).index_fill_(0, spikes.flat, k)
     if c.refractory_steps > 0:
-        dv.mul_(state.last_spike.lt(k - c.refractory_steps))
-    state.v.add_(dv, alpha=c.leak)
-
-
-def fire(state: State, k: int, c: StepConstants) -> torch.Tensor:
-    """Step 5: flat indices (``trial * N + unit``) of the units at or above threshold;
-    they become refractory."""
-    spikes = torch.ge(state.v, c.v_th).view(-1).nonzero().squeeze(1)
-    state.last_spike.view(-1).index_fill_(0, spikes, k)
+        state.gate.view(-1).index_fill_(0, spikes.flat, 0.0)
     return spikes
 
 
-def update_synapses(state: State, spikes: torch.Tensor, inv_scale: torch.Tensor,
+def above(v: torch.Tensor, threshold: float) -> Spikes:
+    """The entries of ``v`` (B, N) at or above ``threshold``.
+
+    On the CPU, numpy compares and finds the (sparse) hits eight entries at a time, several
+    times faster than ``torch.nonzero``.
+    """
+    n = v.shape[1]
+    if v.device.type != "cpu":
+        flat = torch.ge(v, threshold).view(-1).nonzero().squeeze(1)
+        return Spikes(flat, flat // n, flat % n)
+    values = v.numpy().reshape(-1)
+    mask = np.zeros(-(-values.size // 8) * 8, dtype=bool)
+    np.greater_equal(values, threshold, out=mask[:values.size])
+    words = np.flatnonzero(mask.view(np.uint64))
+    rows, cols = np.nonzero(mask.reshape(-1, 8)[words])
+    flat = words[rows] * 8 + cols
+    trial, unit = np.divmod(flat, n)
+    return Spikes(torch.from_numpy(flat), torch.from_numpy(trial), torch.from_numpy(unit))
+
+
+def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
                     c: StepConstants) -> None:
     """Step 6: decay the synaptic currents and filtered rates, then add this step's spikes.
 
     ``inv_scale`` (B,) holds ``1 / s_b``.
     """
-    n = c.kick_self.shape[0]
     if c.double:
         torch.addcmul(state.rise, state.syn, c.decay, out=state.syn)
         state.rise.mul_(c.rise_decay)
@@ -174,16 +225,17 @@ def update_synapses(state: State, spikes: torch.Tensor, inv_scale: torch.Tensor,
     else:
         state.syn.mul_(c.decay)
         target = state.syn
-    if spikes.numel() == 0:
+    if spikes.flat.numel() == 0:
         return
-    trials, units = spikes // n, spikes % n
-    target[:, :n].index_add_(0, trials, c.kick_rec[units] * inv_scale[trials, None])
-    target.view(-1).index_add_(0, trials * (2 * n) + n + units, c.kick_self[units])
+    jumps = c.kick_rec.index_select(0, spikes.unit)
+    jumps.mul_(inv_scale.index_select(0, spikes.trial)[:, None])
+    target[0].index_add_(0, spikes.trial, jumps)
+    target[1].view(-1).index_add_(0, spikes.flat, c.kick_self.index_select(0, spikes.unit))
 
 
 def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
          kick: tuple[torch.Tensor, torch.Tensor] | None, inv_scale: torch.Tensor,
-         c: StepConstants) -> torch.Tensor:
+         released: torch.Tensor, c: StepConstants) -> torch.Tensor:
     """Advance ``state`` by integration step ``k`` (steps 1-7 of the module docstring).
 
     Parameters
@@ -200,15 +252,17 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
         Perturbation of this step.
     inv_scale : torch.Tensor, shape (B,)
         ``1 / s_b``.
+    released : torch.Tensor
+        Flat spike indices of step ``k - R - 1`` (their refractory period ends now).
     c : StepConstants
 
     Returns
     -------
-    torch.Tensor
-        Flat indices ``trial * N + unit`` of the spikes of this step (ascending). Their
-        voltages have already been reset.
+    Spikes
+        The spikes of this step; their voltages have already been reset.
     """
-    integrate_membrane(state, k, drive, c)
+    release(state, k, released, c)
+    integrate_membrane(state, drive, c)
     if noise is not None:
         state.v.add_(noise)
     if kick is not None:
@@ -216,7 +270,7 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
         state.v.index_add_(1, units, mv.expand(-1, units.shape[0]))
     spikes = fire(state, k, c)
     update_synapses(state, spikes, inv_scale, c)
-    state.v.view(-1).index_fill_(0, spikes, c.v_reset)
+    state.v.view(-1).index_fill_(0, spikes.flat, c.v_reset)
     return spikes
 
 
@@ -251,9 +305,9 @@ class _Recorder:
 
     def __init__(self, n_trials: int, n_units: int, n_steps: int, downsample: int,
                  record: Sequence[str], record_every: int, w_out: torch.Tensor,
-                 inv_scale: torch.Tensor) -> None:
-        self.downsample, self.record_every = downsample, record_every
-        self.w_out, self.inv_scale = w_out, inv_scale
+                 spikes: bool) -> None:
+        self.downsample, self.record_every, self.w_out = downsample, record_every, w_out
+        self.keep_spikes = spikes
         self.output = torch.empty((n_trials, n_steps // downsample), dtype=w_out.dtype,
                                   device=w_out.device)
         self.traces = {name: np.empty((n_trials, n_steps // record_every, n_units),
@@ -263,13 +317,11 @@ class _Recorder:
         self.counts: list[int] = []
 
     def __call__(self, k: int, state: State, spikes: torch.Tensor, v_peak: float) -> None:
-        n = state.v.shape[1]
-        self.spikes.append(spikes)
-        self.counts.append(spikes.numel())
+        if self.keep_spikes:
+            self.spikes.append(spikes.to(torch.int32))
+            self.counts.append(spikes.numel())
         if (k + 1) % self.downsample == 0:
-            col = self.output[:, (k + 1) // self.downsample - 1]
-            torch.mv(state.syn[:, n:], self.w_out, out=col)
-            col.mul_(self.inv_scale)
+            torch.mv(state.syn[1], self.w_out, out=self.output[:, (k + 1) // self.downsample - 1])
         if self.traces and (k + 1) % self.record_every == 0:
             row = (k + 1) // self.record_every - 1
             if "voltages" in self.traces:
@@ -277,14 +329,36 @@ class _Recorder:
                 v.view(-1).index_fill_(0, spikes, v_peak)
                 self.traces["voltages"][:, row] = v.cpu().numpy()
             if "currents" in self.traces:
-                self.traces["currents"][:, row] = state.syn[:, :n].cpu().numpy()
+                self.traces["currents"][:, row] = state.syn[0].cpu().numpy()
             if "rates" in self.traces:
-                self.traces["rates"][:, row] = state.syn[:, n:].cpu().numpy()
+                self.traces["rates"][:, row] = state.syn[1].cpu().numpy()
 
-    def events(self, n_units: int, first_trial: int) -> tuple[np.ndarray, ...]:
-        flat = torch.cat(self.spikes).cpu().numpy() if self.spikes else np.empty(0, np.int64)
-        steps = np.repeat(np.arange(len(self.counts), dtype=np.int64), self.counts)
-        return flat // n_units + first_trial, flat % n_units, steps
+    def events(self) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices (int32, within the chunk) and spike counts per step."""
+        flat = (torch.cat(self.spikes).cpu().numpy() if self.spikes
+                else np.empty(0, np.int32))
+        return flat, np.asarray(self.counts, dtype=np.int64)
+
+
+def _merge_events(chunks: Sequence[tuple[int, np.ndarray, np.ndarray]], n_units: int,
+                  n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spike (trial, unit, step) arrays sorted by step, trial, unit, from per-chunk events
+    ``(first_trial, flat, counts per step)`` (chunks in trial order), without a global sort."""
+    counts = np.zeros((len(chunks), n_steps), dtype=np.int64)
+    for c, (_, _, cnt) in enumerate(chunks):
+        counts[c, :cnt.size] = cnt
+    total = int(counts.sum())
+    step_start = np.concatenate([[0], np.cumsum(counts.sum(axis=0))[:-1]])
+    before = np.cumsum(counts, axis=0) - counts  # this step's events of earlier chunks
+    trial, unit, step = (np.empty(total, dtype=np.int64) for _ in range(3))
+    for c, (first, flat, _) in enumerate(chunks):
+        own_start = np.cumsum(counts[c]) - counts[c]
+        dest = np.arange(flat.size, dtype=np.int64)
+        dest += np.repeat(step_start + before[c] - own_start, counts[c])
+        trial[dest], unit[dest] = np.divmod(flat, n_units)
+        trial[dest] += first
+        step[dest] = np.repeat(np.arange(n_steps, dtype=np.int64), counts[c])
+    return trial, unit, step
 
 
 def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
@@ -292,39 +366,33 @@ def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
                noise: NoiseSource | None, trials: slice,
                kicks: tuple[Perturbation, torch.Tensor] | None, n_steps: int, hold: int,
                rec: _Recorder, progress) -> None:
-    n_trials, n_units = v0.shape
-    dev, dtype = v0.device, v0.dtype
-    width = 2 * n_units
-    state = State(v=v0.clone(),
-                  last_spike=torch.full((n_trials, n_units), -c.refractory_steps - 1,
-                                        dtype=torch.int32, device=dev),
-                  syn=torch.zeros((n_trials, width), dtype=dtype, device=dev),
-                  rise=torch.zeros((n_trials, width if c.double else 0), dtype=dtype,
-                                   device=dev))
-    units = (torch.tensor(kicks[0].units, device=dev) if kicks is not None else None)
-    drive = noise_block = None
+    state = initial_state(v0, c)
+    units = torch.tensor(kicks[0].units, device=v0.device) if kicks is not None else None
+    history = collections.deque([torch.empty(0, dtype=torch.int64, device=v0.device)]
+                                * (c.refractory_steps + 1), maxlen=c.refractory_steps + 1)
+    drive = None
     for k in range(n_steps):
         if k % hold == 0:
             drive = (drive_in[:, :, k // hold] @ net.w_in.T).add_(params.bias)
             if progress is not None:
                 progress.update(min(hold, n_steps - k))
-        if noise is not None and k % _BLOCK == 0:
-            noise_block = noise.block(trials, k // _BLOCK)
         kick = None
         if kicks is not None and kicks[0].on <= k < kicks[0].on + kicks[1].shape[1]:
             kick = (units, kicks[1][:, k - kicks[0].on, None])
         spikes = step(state, k, drive,
-                      noise_block[:, k % _BLOCK] if noise is not None else None,
-                      kick, inv_scale, c)
+                      noise.at(trials, k, state.scratch[1]) if noise is not None else None,
+                      kick, inv_scale, history[0], c).flat
+        history.append(spikes)
         rec(k, state, spikes, params.v_peak)
 
 
 def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.Tensor,
-             params: LIFParams = LIFParams(), *, dt_ms: float = 5.0, seed: int | None = None,
+             params: LIFParams | None = None, *, dt_ms: float = 5.0, seed: int | None = None,
              v0: torch.Tensor | np.ndarray | None = None, noise: str | np.ndarray = "pool",
              perturbation: Perturbation | None = None, downsample: int = 1,
              record: Sequence[str] = (), record_every: int = 1, max_batch: int | None = None,
-             exc: np.ndarray | None = None, progress: bool = False) -> SimulationResult:
+             exc: np.ndarray | None = None, progress: bool = False,
+             workers: int | None = None, spikes: bool = True) -> SimulationResult:
     """Simulate a batch of independent trials of one network.
 
     Parameters
@@ -337,7 +405,8 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         steps; ``n_steps = T * hold``.
     scaling_factors : torch.Tensor, shape (B,)
         Scaling factor ``s_b`` (> 0) of each trial.
-    params : LIFParams
+    params : LIFParams, optional
+        SI Table S1 by default.
     dt_ms : float
         Duration of one rate sample, ms.
     seed : int, optional
@@ -360,11 +429,18 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         Excitatory identity, stored in the result (all True when omitted).
     progress : bool
         Show a tqdm progress bar.
+    workers : int, optional
+        Chunks simulated in parallel threads (each with one torch thread); defaults to
+        ``torch.get_num_threads()`` on the CPU, 1 on a GPU.
+    spikes : bool
+        Keep the spike events (default); False leaves them empty and saves their memory
+        (8 bytes per spike while running, 24 in the result), e.g. for a search.
 
     Returns
     -------
     SimulationResult
     """
+    params = LIFParams() if params is None else params
     n_trials, _, n_samples = stimuli.shape
     n_units = net.w_rec.shape[0]
     dev, dtype = net.w_rec.device, net.w_rec.dtype
@@ -398,35 +474,38 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
 
     consts = make_constants(net, params)
     inv_scale = (1.0 / scaling_factors).to(dev, dtype)
-    chunk = max_batch or max(1, DEFAULT_MEMORY_BUDGET
-                             // ((_BLOCK + 8) * n_units * (dtype.itemsize or 4)))
+    if workers is None:
+        workers = torch.get_num_threads() if dev.type == "cpu" else 1
+    chunk = min(max_batch or n_trials, -(-n_trials // max(1, workers)),
+                max(1, DEFAULT_MEMORY_BUDGET // (_STATE_VALUES * n_units * dtype.itemsize)))
     bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
-    outputs, events, traces = [], [], {name: [] for name in record}
-    try:
-        for first in range(0, n_trials, chunk):
-            rows = slice(first, min(first + chunk, n_trials))
-            rec = _Recorder(rows.stop - first, n_units, n_steps, downsample, record,
-                            record_every, net.w_out, inv_scale[rows])
-            chunk_kicks = None if kicks is None else (kicks[0], kicks[1][rows])
-            _run_chunk(net, consts, params, stimuli[rows], inv_scale[rows],
-                       v0[rows].to(dev, dtype), source, rows, chunk_kicks, n_steps, hold,
-                       rec, bar)
-            outputs.append(rec.output.cpu().numpy())
-            events.append(rec.events(n_units, first))
-            for name in record:
-                traces[name].append(rec.traces[name])
-    finally:
-        if bar is not None:
-            bar.close()
-    trial, unit, stp = (np.concatenate(parts) for parts in zip(*events, strict=True))
-    order = np.lexsort((unit, trial, stp))
+
+    def run(first: int):
+        rows = slice(first, min(first + chunk, n_trials))
+        rec = _Recorder(rows.stop - first, n_units, n_steps, downsample, record,
+                        record_every, net.w_out, spikes)
+        _run_chunk(net, consts, params, stimuli[rows], inv_scale[rows],
+                   v0[rows].to(dev, dtype), source, rows,
+                   None if kicks is None else (kicks[0], kicks[1][rows]), n_steps, hold,
+                   rec, bar)
+        return (rec.output.mul_(inv_scale[rows, None]).cpu().numpy(),
+                (first, *rec.events()), rec.traces)
+
+    with _threads(workers) as pool:
+        try:
+            parts = list(pool.map(run, range(0, n_trials, chunk)))
+        finally:
+            if bar is not None:
+                bar.close()
+    outputs, events, traces = zip(*parts, strict=True)
+    trial, unit, stp = _merge_events(events, n_units, n_steps)
     return SimulationResult(
-        output=np.concatenate(outputs), spike_trial=trial[order], spike_unit=unit[order],
-        spike_step=stp[order], dt=params.dt, n_steps=n_steps, downsample=downsample,
+        output=np.concatenate(outputs), spike_trial=trial, spike_unit=unit,
+        spike_step=stp, dt=params.dt, n_steps=n_steps, downsample=downsample,
         scaling_factors=scaling_factors.detach().cpu().double().numpy(),
         exc=np.ones(n_units, bool) if exc is None else np.asarray(exc, bool), params=params,
         record_every=record_every, v0=v0.numpy(), seed=seed,
-        **{name: np.concatenate(parts) for name, parts in traces.items()})
+        **{name: np.concatenate([t[name] for t in traces]) for name in record})
 
 
 def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trials: int,
@@ -448,12 +527,26 @@ def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trial
     return PoolNoise(n_trials, n_units, n_steps, params.noise_std, _generator(seed), dtype, dev)
 
 
+@contextlib.contextmanager
+def _threads(workers: int):
+    """A thread pool of ``workers``; with more than one, torch ops run single-threaded inside
+    (restored afterwards) so the chunks, not the ops, share the cores."""
+    saved = torch.get_num_threads()
+    if workers > 1:
+        torch.set_num_threads(1)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
+            yield pool
+    finally:
+        torch.set_num_threads(saved)
+
+
 def _progress_bar(total: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="step", desc="spiking simulation")
 
 
-__all__ = ["NetworkTensors", "RECORDABLE", "State", "StepConstants", "fire", "initial_voltages",
-           "integrate_membrane", "make_constants", "n_blocks", "simulate", "step",
-           "update_synapses"]
+__all__ = ["NetworkTensors", "RECORDABLE", "State", "StepConstants", "above", "fire",
+           "initial_state", "initial_voltages", "integrate_membrane", "make_constants", "release",
+           "simulate", "step", "update_synapses"]

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from .._io import write_json
 from ..artifact import ModelArtifact
+from ..rate.simulate import run_rate_model
 from ..tasks import TrialBatch
 from .network import SpikingNetwork
 from .params import LIFParams
@@ -106,12 +107,12 @@ def evaluate_task(task_name: str | None = None,
                                     progress=progress)
     metrics = task.summarize(batch, result)
     task_label = task_name_of(task)
-    metrics.update({"task": task_label, "model_path": None if path is None else str(path),
-                    "n_units": model.N, "downsample": int(downsample), "params":
-                    net.params.to_dict() if hasattr(net, "params") else None})
+    metrics.update({"task": task_label, "seed": seed, "n_units": model.N,
+                    "model_path": None if path is None else str(path),
+                    "downsample": int(downsample), "params": net.params.to_dict()})
     rate_output = None
     if compare_rate:
-        rate_output = _rate_outputs(model, batch, seed)
+        rate_output = _rate_outputs(model, batch, seed, device)
         rate = accuracy_summary(task.score(rate_output, batch.labels, 1.0), batch.trial_types)
         metrics["rate_accuracy"] = rate["overall_accuracy"]
         metrics["rate_accuracy_by_type"] = rate["accuracy_by_type"]
@@ -151,11 +152,10 @@ def _scaling_factor(model: ModelArtifact, scaling_factor: float | None) -> float
     return value
 
 
-def _rate_outputs(model: ModelArtifact, batch: TrialBatch, seed: int) -> np.ndarray:
+def _rate_outputs(model: ModelArtifact, batch: TrialBatch, seed: int, device: str
+                  ) -> np.ndarray:
     """Rate-model readouts (trials, T) on the batch's stimuli."""
-    from ..rate.simulate import run_rate_model
-
-    return np.asarray(run_rate_model(model, batch.stimulus, seed=seed).output)
+    return np.asarray(run_rate_model(model, batch.stimulus, seed=seed, device=device).output)
 
 
 def _output_dir(output_dir: str | os.PathLike | None, model_path: Path | None,

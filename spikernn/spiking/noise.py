@@ -1,9 +1,9 @@
 """Membrane-noise sources for the spiking engine.
 
 The engine adds ``noise_std * z`` (mV) to every membrane voltage at every integration step.
-It asks a noise source for the values of a group of trials ``block`` by ``block`` (a block is
-``BLOCK_STEPS`` consecutive integration steps), as a tensor of shape
-``(n_trials, BLOCK_STEPS, N)`` already multiplied by ``noise_std``. Every source makes the
+It asks a noise source for the values of a group of trials step by step (steps must be asked
+in order), as a tensor of shape ``(n_trials, N)`` already multiplied by ``noise_std``.
+Sources work in blocks of ``BLOCK_STEPS`` consecutive integration steps. Every source makes the
 values of trial ``b`` depend only on the seed and on ``b`` (never on the batch size or on how
 the batch is split into chunks), so a batch reproduces its trials run in smaller batches.
 
@@ -11,13 +11,14 @@ Sources
 -------
 :class:`PoolNoise` (the default, fast)
     Drawing i.i.d. Gaussians took ~40% of a simulation step. The pool source draws one pool of
-    ``P`` i.i.d. N(0, noise_std^2) values once per simulation and gives each trial and block a
-    window of ``BLOCK_STEPS * N`` consecutive pool values starting at a uniformly random
-    offset. Within a window (100 steps x N units) the values are distinct i.i.d. draws;
-    across windows they are reused at independent random offsets, so two windows share
-    values only by chance and then at random units and lags. The marginal distribution is
-    the pool's empirical Gaussian. This is exact enough for a noise whose role is to
-    desynchronise units (0.1 mV per step against -65..-40 mV), and costs one copy per block.
+    ``P`` rows of N i.i.d. N(0, noise_std^2) values once per simulation and gives each trial
+    and block a window of ``BLOCK_STEPS`` consecutive pool rows starting at a uniformly random
+    row (so unit ``i`` always reads pool column ``i``). Within a window (100 steps x N units)
+    the values are distinct i.i.d. draws; across windows they are reused at independent
+    random offsets, so two windows share values only by chance and then at random lags.
+    The marginal distribution is the pool's empirical Gaussian. This is exact enough for a
+    noise whose role is to desynchronise units (0.1 mV per step against -65..-40 mV), and
+    costs one row gather per step.
 :class:`GaussianNoise` (exact)
     Fresh i.i.d. Gaussians from one ``torch.Generator`` per trial (slow: ~4 ns per value).
 :class:`ArrayNoise`
@@ -25,10 +26,11 @@ Sources
 
 Random draws (all on the CPU, float64 for ``GaussianNoise`` seeds, the engine dtype for the
 pool), in this order for :class:`PoolNoise` with generator ``g``:
-``pool = noise_std * torch.randn(P, generator=g, dtype=dtype)``, then
-``offsets = torch.randint(0, P - W + 1, (n_trials, n_blocks), generator=g)`` with
-``W = BLOCK_STEPS * N``. Trial ``b``'s noise at step ``k`` for unit ``i`` is
-``pool[offsets[b, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * N + i]``.
+``pool = noise_std * torch.randn((P, N), generator=g, dtype=dtype)`` with
+``P = max(MIN_POOL // N, 64 * BLOCK_STEPS)``, then
+``offsets = torch.randint(0, P - BLOCK_STEPS + 1, (n_trials, n_blocks), generator=g)``.
+Trial ``b``'s noise at step ``k`` for unit ``i`` is
+``pool[offsets[b, k // BLOCK_STEPS] + k % BLOCK_STEPS, i]``.
 """
 
 from __future__ import annotations
@@ -40,17 +42,33 @@ import torch
 
 #: Integration steps per noise block.
 BLOCK_STEPS = 100
-#: Smallest pool size (values); the pool also holds at least 64 windows.
+#: Smallest pool size (values); the pool also holds at least 64 blocks.
 MIN_POOL = 2**22
 NOISE_KINDS = ("pool", "gaussian")
 
 
 class NoiseSource(Protocol):
-    """Anything that gives the noise of a group of trials, one block at a time."""
+    """Anything that gives the noise of a group of trials, one step at a time."""
+
+    def at(self, trials: slice, k: int, out: torch.Tensor) -> torch.Tensor:
+        """Noise (mV) of ``trials`` at step ``k``, shape (n, N); may be written into ``out``
+        (a buffer of that shape) or be a view of the source's own storage."""
+        ...
+
+
+class _BlockSource:
+    """A source that produces whole blocks (subclasses define ``block``) and serves steps;
+    several groups of trials may be served at once (one thread each)."""
 
     def block(self, trials: slice, index: int) -> torch.Tensor:
-        """Noise (mV) of ``trials`` for block ``index``, shape (n, BLOCK_STEPS, N)."""
-        ...
+        raise NotImplementedError
+
+    def at(self, trials: slice, k: int, out: torch.Tensor) -> torch.Tensor:
+        index, key = k // BLOCK_STEPS, (trials.start, trials.stop)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache or cache[key][0] != index:
+            cache[key] = (index, self.block(trials, index))
+        return cache[key][1][:, k % BLOCK_STEPS]
 
 
 def n_blocks(n_steps: int) -> int:
@@ -76,20 +94,19 @@ class PoolNoise:
     def __init__(self, n_trials: int, n_units: int, n_steps: int, noise_std: float,
                  generator: torch.Generator, dtype: torch.dtype,
                  device: torch.device | str = "cpu") -> None:
-        window = BLOCK_STEPS * n_units
-        size = max(MIN_POOL, 64 * window)
-        pool = torch.randn(size, generator=generator, dtype=dtype).mul_(noise_std)
-        self.offsets = torch.randint(0, size - window + 1, (n_trials, n_blocks(n_steps)),
-                                     generator=generator).to(device)
-        self._windows = pool.to(device).as_strided((size - window + 1, window), (1, 1))
-        self._shape = (BLOCK_STEPS, n_units)
+        n_rows = max(MIN_POOL // n_units, 64 * BLOCK_STEPS)
+        pool = torch.randn((n_rows, n_units), generator=generator, dtype=dtype)
+        self.pool = pool.mul_(noise_std).to(device)
+        offsets = torch.randint(0, n_rows - BLOCK_STEPS + 1, (n_trials, n_blocks(n_steps)),
+                                generator=generator)
+        self.offsets = offsets.to(device)
 
-    def block(self, trials: slice, index: int) -> torch.Tensor:
-        rows = self._windows.index_select(0, self.offsets[trials, index])
-        return rows.view(rows.shape[0], *self._shape)
+    def at(self, trials: slice, k: int, out: torch.Tensor) -> torch.Tensor:
+        rows = self.offsets[trials, k // BLOCK_STEPS] + k % BLOCK_STEPS
+        return torch.index_select(self.pool, 0, rows, out=out)
 
 
-class GaussianNoise:
+class GaussianNoise(_BlockSource):
     """Exact i.i.d. Gaussian noise, one CPU ``torch.Generator`` per trial.
 
     Trial ``b``'s generator is seeded with ``seeds[b]``; block after block it draws
@@ -109,7 +126,7 @@ class GaussianNoise:
         return torch.stack(draws).mul_(self._std).to(self._device)
 
 
-class ArrayNoise:
+class ArrayNoise(_BlockSource):
     """Given noise values (mV), shape (n_trials, n_steps, N); used as they are."""
 
     def __init__(self, values: np.ndarray | torch.Tensor, dtype: torch.dtype,

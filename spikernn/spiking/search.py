@@ -237,7 +237,7 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
         Sidecar JSON file (default: ``<model stem>.search.json`` next to the model; none
         for an artifact unless given).
     progress : bool
-        Show a tqdm progress bar over factors.
+        Show tqdm progress bars (factors done, and the engine's steps).
     callback : callable, optional
         Called as ``callback(scaling_factor, accuracy)`` after each factor is recorded.
 
@@ -274,8 +274,8 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     sidecar = _sidecar_path(model_path, results_path)
     done = _load_sidecar(sidecar, settings) if resume else {}
 
-    net = SpikingNetwork(model, scaling_factor=None, params=params, device=device, dtype=dtype,
-                         use_initial_weights=use_initial_weights)
+    net = SpikingNetwork(model, scaling_factor=float(factors[0]), params=params, device=device,
+                         dtype=dtype, use_initial_weights=use_initial_weights)
     n_steps = batch.stimulus.shape[2] * round(model.dt_ms * 1e-3 / params.dt)
     capacity = trials_per_batch(model.N, n_steps, downsample, memory_budget_mb * 2**20,
                                 params.dt, itemsize=torch.finfo(dtype).bits // 8)
@@ -290,7 +290,8 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
                 bar.update(len(chunk))
                 continue
             records = _simulate_factors(net, task, batch, factors[chunk], downsample,
-                                        seed=_chunk_seed(engine_seed, index))
+                                        seed=_chunk_seed(engine_seed, index),
+                                        progress=progress)
             for i, record in zip(chunk, records, strict=True):
                 done[_factor_key(factors[i])] = record
             if sidecar is not None:
@@ -326,12 +327,13 @@ def _check_inputs(task: AbstractSpikingTask, batch: TrialBatch, model: ModelArti
 
 
 def _simulate_factors(net: SpikingNetwork, task: AbstractSpikingTask, batch: TrialBatch,
-                      factors: np.ndarray, downsample: int, seed: int) -> list[dict[str, Any]]:
+                      factors: np.ndarray, downsample: int, seed: int, progress: bool
+                      ) -> list[dict[str, Any]]:
     """Simulate the batch once per factor in one engine call; one record per factor."""
     n = len(batch)
     stimuli = np.tile(batch.stimulus, (factors.size, 1, 1))
     result = net.simulate(stimuli, scaling_factors=np.repeat(factors, n), seed=seed,
-                          downsample=downsample)
+                          downsample=downsample, progress=progress)
     correct = task.score(result.output, batch.labels * factors.size,
                          samples_per_rate_step(result, task.dt_ms))
     rates = result.firing_rates()

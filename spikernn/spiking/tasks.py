@@ -58,7 +58,7 @@ def task_name_of(task: AbstractSpikingTask) -> str:
 
 
 def as_network(spiking_rnn: SpikingNetwork | ModelArtifact | str | os.PathLike,
-               scaling_factor: float | None = None, **network_kwargs: Any) -> SpikingNetwork:
+               scaling_factor: float | None = None) -> SpikingNetwork:
     """Return ``spiking_rnn`` if it is a network, else build one from a model or model file.
 
     Parameters
@@ -67,12 +67,10 @@ def as_network(spiking_rnn: SpikingNetwork | ModelArtifact | str | os.PathLike,
         A network, or a model (artifact, ``.mat``/``.pth`` file, folder with one ``.mat``).
     scaling_factor : float, optional
         Scaling factor of a network built here (default: the model's ``opt_scaling_factor``).
-    **network_kwargs
-        Passed to :class:`SpikingNetwork` (``params``, ``device``, ``dtype``, ...).
     """
     if isinstance(spiking_rnn, SpikingNetwork):
         return spiking_rnn
-    return SpikingNetwork(spiking_rnn, scaling_factor=scaling_factor, **network_kwargs)
+    return SpikingNetwork(spiking_rnn, scaling_factor=scaling_factor)
 
 
 def task_for_model(model: ModelArtifact, task_name: str | None = None,
@@ -245,7 +243,7 @@ class AbstractSpikingTask(ABC):
             "labels": list(batch.labels),
             "trial_types": list(batch.trial_types),
             "scaling_factor": _unique_or_list(result.scaling_factors),
-            "seed": result.seed,
+            "engine_seed": result.seed,
         })
         return metrics
 
@@ -298,7 +296,8 @@ class AbstractSpikingTask(ABC):
             ``accuracy_by_type`` and ``trials_by_type`` dicts, ``<type>_accuracy`` and
             ``<type>_trials`` per trial type (seed names such as ``go_accuracy``), per-trial
             ``correct``, ``labels`` and ``trial_types``, ``mean_firing_rate_hz`` (all,
-            ``_exc_hz``, ``_inh_hz``), ``scaling_factor`` and the engine ``seed``.
+            ``_exc_hz``, ``_inh_hz``), ``scaling_factor`` and ``engine_seed`` (the seed the
+            engine drew its initial voltages and noise from).
         """
         net = as_network(spiking_rnn, scaling_factor)
         batch, result = self.run_trials(net, n_trials, seed=seed, trial_types=trial_types,

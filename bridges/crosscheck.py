@@ -1,0 +1,377 @@
+"""Cross-validation of spikernn's engine against an independent Brian2 simulation.
+
+The same trials (stimuli, scaling factor, initial voltages) run in the engine
+(:class:`spikernn.spiking.network.SpikingNetwork`, float64) and in the equivalent Brian2 network
+(:func:`spikernn.bridges.brian2.simulate_brian2`); :func:`cross_validate` compares them.
+
+What "agree" means:
+
+* noise off, same initial voltages: the two simulators carry out the same arithmetic up to
+  the order of floating-point operations, so they must agree spike for spike. The report
+  gives the horizon over which they do (the whole trial, or the time of the first differing
+  spike, its trial and units, and the largest readout difference before it: a difference at
+  roundoff level there means one unit sat within roundoff of threshold and the network's
+  chaotic dynamics amplified it). It passes when the spikes agree for at least
+  ``min_horizon_s``.
+* noise on: the noise realisations differ, so only statistics can agree, within
+  :data:`NOISE_TOLERANCES`: correlation of the per-unit firing rates, relative difference of
+  the total spike counts, correlation of the trial-averaged readouts per trial type, and
+  the difference in task accuracy.
+
+Both reports carry the accuracy under each simulator, per-unit firing-rate agreement
+(Pearson correlation and mean absolute difference, Hz), readout trace correlation and the
+total spike counts; :func:`plot_cross_validation` draws them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from spikernn.artifact import ModelArtifact, load_model
+from spikernn.spiking.network import SpikingNetwork
+from spikernn.spiking.params import LIFParams
+from spikernn.spiking.result import SimulationResult
+from spikernn.tasks import AbstractTask, TaskFactory
+
+from .brian2 import initial_voltages, simulate_brian2
+
+#: Statistical tolerances of the noise-on comparison (and of the noise-off statistics).
+NOISE_TOLERANCES: dict[str, float] = {
+    "rate_correlation_min": 0.9,        # Pearson r of per-unit mean rates
+    "spike_count_rel_diff_max": 0.05,   # |total_brian2 - total_engine| / total_engine
+    "mean_readout_correlation_min": 0.9,  # Pearson r of trial-averaged readouts per type
+    "accuracy_diff_max": 0.1,           # |accuracy_brian2 - accuracy_engine|
+}
+
+
+def cross_validate(model: ModelArtifact | str | os.PathLike,
+                   scaling_factor: float | None = None,
+                   task: str | AbstractTask | None = None,
+                   n_trials: int = 20,
+                   seed: int = 0,
+                   params: LIFParams | None = None,
+                   noise: bool = False,
+                   downsample: int = 10,
+                   min_horizon_s: float = 0.2,
+                   codegen: str = "numpy",
+                   engine_noise: str = "pool",
+                   figure: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Run the same trials in the engine and in Brian2 and compare them.
+
+    Parameters
+    ----------
+    model : ModelArtifact or path
+        The trained rate model.
+    scaling_factor : float, optional
+        Scaling factor; the model's ``opt_scaling_factor`` when omitted.
+    task : str or AbstractTask, optional
+        Task drawing and scoring the trials; the model's task (with its settings) when
+        omitted.
+    n_trials : int
+        Number of trials (random trial types).
+    seed : int
+        Seed of the trials, the initial voltages and both simulators' noise.
+    params : LIFParams, optional
+        Neuron and synapse parameters (SI Table S1 when omitted); ``noise`` decides
+        ``noise_std``.
+    noise : bool
+        Keep ``params.noise_std`` (True) or set it to 0 (False, spike-for-spike check).
+    downsample : int
+        Steps between readout samples (scored with ``100 / downsample`` samples per rate step).
+    min_horizon_s : float
+        Noise off: the spikes must agree for at least this long, s.
+    codegen : {'numpy', 'cython'}
+        Brian2's code generation target.
+    engine_noise : {'pool', 'gaussian'}
+        The engine's noise source (:mod:`spikernn.spiking.noise`) when noise is on.
+    figure : path, optional
+        Where to save :func:`plot_cross_validation` (PNG, PDF, ... from the suffix).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable report: settings, ``accuracy`` (engine, brian2, agreement),
+        ``rates`` (correlation, mean absolute difference), ``readout`` (correlations,
+        largest difference), ``spike_counts``, ``spike_for_spike`` (noise off) or the
+        tolerances (noise on), ``checks`` and ``passed``, wall times.
+    """
+    model = load_model(model)
+    s = _scaling_factor(model, scaling_factor)
+    task = _task(model, task)
+    base = params or LIFParams()
+    params = base if noise else base.replace(noise_std=0.0)
+    if int(n_trials) < 1:
+        raise ValueError(f"n_trials: expected a positive integer, got {n_trials!r}")
+    batch = task.sample_batch(int(n_trials), rng=seed)
+    v0 = initial_voltages(params, int(n_trials), model.N, seed)
+
+    engine, engine_time = _timed(_simulate_engine, model, s, batch.stimulus, params, seed, v0,
+                                 downsample, engine_noise)
+    brian, brian_time = _timed(simulate_brian2, model, s, batch.stimulus, params, seed=seed,
+                               v0=v0, downsample=downsample, codegen=codegen)
+    report = compare_results(engine, brian, task, batch.labels, batch.trial_types,
+                             noise=noise, min_horizon_s=min_horizon_s)
+    report["settings"] = {
+        "model_task": model.task, "task": task.name, "N": model.N, "scaling_factor": s,
+        "n_trials": int(n_trials), "seed": seed, "noise": noise, "downsample": downsample,
+        "duration_s": engine.duration, "params": params.to_dict(), "codegen": codegen,
+        "engine_dtype": "float64", "engine_noise": engine_noise if noise else None,
+    }
+    report["wall_time_s"] = {"engine": engine_time, "brian2": brian_time}
+    if figure is not None:
+        from spikernn.spiking.plots import save_figure
+
+        save_figure(plot_cross_validation(engine, brian, report), figure)
+    return report
+
+
+def _scaling_factor(model: ModelArtifact, scaling_factor: float | None) -> float:
+    s = model.opt_scaling_factor if scaling_factor is None else scaling_factor
+    if s is None or not np.isfinite(s) or s <= 0:
+        raise ValueError(f"scaling_factor: expected a positive number (the model has no "
+                         f"opt_scaling_factor to fall back on), got {s!r}")
+    return float(s)
+
+
+def _task(model: ModelArtifact, task: str | AbstractTask | None) -> AbstractTask:
+    if isinstance(task, AbstractTask):
+        return task
+    name = task or model.task
+    if not name:
+        raise ValueError("task: expected a task name (the model names none), got None")
+    same = model.task and TaskFactory.create_task(name).name == \
+        TaskFactory.create_task(model.task).name
+    return TaskFactory.create_task(name, model.task_settings if same else None)
+
+
+def _timed(func, *args, **kwargs) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = func(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def _simulate_engine(model: ModelArtifact, s: float, stimuli: np.ndarray, params: LIFParams,
+                     seed: int, v0: np.ndarray, downsample: int, noise: str) -> SimulationResult:
+    """The engine in float64 (float32 roundoff alone parts the two within ~0.1 s)."""
+    net = SpikingNetwork(model, scaling_factor=s, params=params, dtype=torch.float64)
+    return net.simulate(stimuli, seed=seed, v0=v0, downsample=downsample, noise=noise)
+
+
+# --------------------------------------------------------------------------------------
+# comparison
+# --------------------------------------------------------------------------------------
+
+def compare_results(engine: SimulationResult, brian: SimulationResult, task: AbstractTask,
+                    labels: Sequence[Hashable], trial_types: Sequence[str], noise: bool,
+                    min_horizon_s: float = 0.2) -> dict[str, Any]:
+    """Compare two simulations of the same trials (see the module docstring).
+
+    Parameters
+    ----------
+    engine, brian : SimulationResult
+        The same trials simulated by the engine and by Brian2.
+    task : AbstractTask
+        Scores the readouts.
+    labels, trial_types : sequence
+        Label and trial type of each trial.
+    noise : bool
+        Whether voltage noise was on (statistical checks) or off (spike-for-spike check).
+    min_horizon_s : float
+        Noise off: shortest spike-for-spike horizon that passes, s.
+
+    Returns
+    -------
+    dict
+    """
+    if engine.output.shape != brian.output.shape or engine.n_units != brian.n_units:
+        raise ValueError(f"brian: expected the engine's shape {engine.output.shape} and N="
+                         f"{engine.n_units}, got {brian.output.shape} and N={brian.n_units}")
+    spt = task.dt_ms * 1e-3 / (engine.dt * engine.downsample)
+    correct_e = task.score(engine.output, labels, samples_per_step=spt)
+    correct_b = task.score(brian.output, labels, samples_per_step=spt)
+    rates_e, rates_b = engine.firing_rates().mean(0), brian.firing_rates().mean(0)
+    total_e, total_b = engine.n_spikes, brian.n_spikes
+    report: dict[str, Any] = {
+        "accuracy": {"engine": float(correct_e.mean()), "brian2": float(correct_b.mean()),
+                     "same_outcome_fraction": float(np.mean(correct_e == correct_b))},
+        "rates": {"correlation": _pearson(rates_e, rates_b),
+                  "mean_abs_diff_hz": float(np.mean(np.abs(rates_e - rates_b))),
+                  "mean_rate_engine_hz": float(rates_e.mean()),
+                  "mean_rate_brian2_hz": float(rates_b.mean())},
+        "readout": {
+            "correlation": _pearson(engine.output.ravel(), brian.output.ravel()),
+            "trial_correlation_mean": float(np.nanmean(
+                [_pearson(a, b) for a, b in zip(engine.output, brian.output, strict=True)])),
+            "mean_by_type_correlation": _mean_readout_correlation(engine.output, brian.output,
+                                                                  trial_types),
+            "max_abs_diff": float(np.max(np.abs(engine.output - brian.output))),
+        },
+        "spike_counts": {"engine": total_e, "brian2": total_b,
+                         "rel_diff": abs(total_b - total_e) / max(total_e, 1)},
+    }
+    checks = _statistical_checks(report)
+    if not noise:
+        sfs = spike_for_spike(engine, brian)
+        report["spike_for_spike"] = sfs
+        checks["spike_for_spike_horizon"] = sfs["horizon_s"] >= min(min_horizon_s,
+                                                                     engine.duration)
+        report["min_horizon_s"] = min_horizon_s
+    report["tolerances"] = dict(NOISE_TOLERANCES)
+    report["checks"] = checks
+    report["passed"] = bool(all(checks.values()))
+    return report
+
+
+def _statistical_checks(report: dict[str, Any]) -> dict[str, bool]:
+    tol = NOISE_TOLERANCES
+    return {
+        "rate_correlation": report["rates"]["correlation"] >= tol["rate_correlation_min"],
+        "spike_count": report["spike_counts"]["rel_diff"] <= tol["spike_count_rel_diff_max"],
+        "mean_readout": min(report["readout"]["mean_by_type_correlation"].values())
+        >= tol["mean_readout_correlation_min"],
+        "accuracy": abs(report["accuracy"]["engine"] - report["accuracy"]["brian2"])
+        <= tol["accuracy_diff_max"],
+    }
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation; 1.0 for two identical constant vectors, NaN for other constants."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.std() == 0 or b.std() == 0:
+        return 1.0 if np.array_equal(a, b) else float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _mean_readout_correlation(out_e: np.ndarray, out_b: np.ndarray,
+                              trial_types: Sequence[str]) -> dict[str, float]:
+    types = np.asarray(trial_types)
+    return {str(t): _pearson(out_e[types == t].mean(0), out_b[types == t].mean(0))
+            for t in dict.fromkeys(trial_types)}
+
+
+def spike_for_spike(a: SimulationResult, b: SimulationResult) -> dict[str, Any]:
+    """Where two simulations of the same trials first emit different spikes.
+
+    Returns
+    -------
+    dict
+        ``identical`` (bool); ``horizon_s``: the whole duration when identical, else the
+        time of the first step with differing spikes (s); ``first_divergence``: ``None`` or
+        ``{trial, step, time_s, units_a, units_b}``; ``matched_spikes``: spikes of ``a``
+        emitted before the horizon (identical in ``b``); ``trials_identical``: count;
+        ``max_readout_diff_before``: largest readout difference before the horizon.
+    """
+    n = a.n_units
+    first: dict[str, Any] | None = None
+    n_identical = 0
+    for trial in range(a.batch_size):
+        step = _first_difference(_events(a, trial, n), _events(b, trial, n), n)
+        if step is None:
+            n_identical += 1
+        elif first is None or step < first["step"]:
+            first = {"trial": trial, "step": step, "time_s": (step + 1) * a.dt,
+                     "units_a": _units_at(a, trial, step), "units_b": _units_at(b, trial, step)}
+    horizon_steps = a.n_steps if first is None else first["step"]
+    before = a.output_times <= horizon_steps * a.dt
+    max_diff = float(np.max(np.abs(a.output[:, before] - b.output[:, before]))) \
+        if before.any() else 0.0
+    return {"identical": first is None, "horizon_s": horizon_steps * a.dt,
+            "first_divergence": first, "matched_spikes": int(np.sum(a.spike_step < horizon_steps)),
+            "trials_identical": n_identical, "n_trials": a.batch_size,
+            "max_readout_diff_before": max_diff}
+
+
+def _events(result: SimulationResult, trial: int, n: int) -> np.ndarray:
+    sel = result.spike_trial == trial
+    return np.sort(result.spike_step[sel] * n + result.spike_unit[sel])
+
+
+def _first_difference(ea: np.ndarray, eb: np.ndarray, n: int) -> int | None:
+    """First step at which two sorted event codes (``step * n + unit``) differ."""
+    m = min(ea.size, eb.size)
+    bad = np.flatnonzero(ea[:m] != eb[:m])
+    if bad.size:
+        return int(min(ea[bad[0]], eb[bad[0]]) // n)
+    if ea.size != eb.size:
+        return int((ea[m] if ea.size > m else eb[m]) // n)
+    return None
+
+
+def _units_at(result: SimulationResult, trial: int, step: int) -> list[int]:
+    sel = (result.spike_trial == trial) & (result.spike_step == step)
+    return sorted(result.spike_unit[sel].tolist())
+
+
+# --------------------------------------------------------------------------------------
+# figure
+# --------------------------------------------------------------------------------------
+
+def plot_cross_validation(engine: SimulationResult, brian: SimulationResult,
+                          report: dict[str, Any], trial: int = 0) -> Figure:
+    """Engine against Brian2: per-unit rates, readouts, and the spikes of one trial.
+
+    Parameters
+    ----------
+    engine, brian : SimulationResult
+        The compared simulations.
+    report : dict
+        :func:`compare_results` (or :func:`cross_validate`) output, for the annotations.
+    trial : int
+        Trial whose readout and raster are drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(11.0, 7.5), layout="constrained")
+    axes = fig.subplot_mosaic([["rates", "readout"], ["raster", "raster"]])
+    ax_rate, ax_out, ax_raster = axes["rates"], axes["readout"], axes["raster"]
+    exc = np.asarray(engine.exc, dtype=bool)
+    rates_e, rates_b = engine.firing_rates().mean(0), brian.firing_rates().mean(0)
+    for sel, color, label in ((exc, "tab:blue", "excitatory"), (~exc, "tab:red", "inhibitory")):
+        ax_rate.scatter(rates_e[sel], rates_b[sel], s=12, color=color, label=label)
+    top = max(rates_e.max(initial=0.0), rates_b.max(initial=0.0)) * 1.05 or 1.0
+    ax_rate.plot([0, top], [0, top], color="0.5", lw=0.8)
+    r = report["rates"]
+    ax_rate.set(xlabel="engine rate (Hz)", ylabel="Brian2 rate (Hz)",
+                title=f"per-unit rates: r = {r['correlation']:.4f}, "
+                      f"|diff| = {r['mean_abs_diff_hz']:.3g} Hz")
+    ax_rate.legend(fontsize="small")
+
+    ax_out.plot(engine.output_times, engine.output[trial], color="k", lw=1.5, label="engine")
+    ax_out.plot(brian.output_times, brian.output[trial], color="tab:orange", lw=1.0, ls="--",
+                label="Brian2")
+    acc = report["accuracy"]
+    ax_out.set(xlabel="time (s)", ylabel="readout",
+               title=f"trial {trial} readout; accuracy engine {acc['engine']:.0%}, "
+                     f"Brian2 {acc['brian2']:.0%}")
+    ax_out.legend(fontsize="small")
+
+    for result, color, marker, size, label in ((engine, "k", "|", 30, "engine"),
+                                               (brian, "tab:orange", ".", 4, "Brian2")):
+        sel = result.spike_trial == trial
+        ax_raster.scatter(result.spike_times[sel], result.spike_unit[sel], s=size,
+                          marker=marker, color=color, linewidths=0.6, label=label,
+                          rasterized=True)
+    sfs = report.get("spike_for_spike")
+    title = f"trial {trial} spikes; totals engine {report['spike_counts']['engine']}, " \
+            f"Brian2 {report['spike_counts']['brian2']}"
+    if sfs is not None:
+        title += ("; identical spikes over all trials" if sfs["identical"] else
+                  f"; first differing spike at {sfs['horizon_s'] * 1e3:.2f} ms "
+                  f"(trial {sfs['first_divergence']['trial']})")
+        if not sfs["identical"]:
+            ax_raster.axvline(sfs["horizon_s"], color="tab:red", lw=0.8)
+    ax_raster.set(xlabel="time (s)", ylabel="unit", xlim=(0, engine.duration), title=title)
+    ax_raster.legend(loc="upper right", fontsize="small", markerscale=2)
+    noise = report.get("settings", {}).get("noise")
+    fig.suptitle("spikernn engine vs Brian2" + ("" if noise is None else
+                                                 f" (noise {'on' if noise else 'off'})"))
+    return fig

@@ -1,0 +1,189 @@
+"""``spikernn train``: train a rate RNN on a task and write its model files.
+
+Files (in ``--out``): ``<task>_N<N>_seed<seed>.mat`` (the original project's layout, what the
+conversion reads), ``<task>_N<N>_seed<seed>.pth`` (the same record as tensors) and, during
+training, the checkpoint ``<task>_N<N>_seed<seed>.ckpt.pth`` that ``--resume`` continues.
+Exit status: 0 when the termination criteria were met, 1 when ``--max-trials`` ran out first
+(the files are written either way), 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from ..rate.model import RNNConfig
+from ..rate.training import Trainer, TrainingConfig, TrainingResult, resolve_seed
+from ..tasks import TaskFactory, normalize_task_name
+
+_MODEL = RNNConfig()
+_TRAIN = TrainingConfig()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    p = subparsers.add_parser(
+        "train", help="train a rate RNN on a task and write .mat/.pth model files",
+        description="Train a continuous rate RNN (Dale's principle, trained per-unit time "
+                    "constants) until the paper's criteria are met (mean evaluation loss < 7 "
+                    "and accuracy >= 95%%), then write OUT/<task>_N<N>_seed<seed>.mat and .pth.")
+    p.add_argument("--task", default="go_nogo", help="task name (see `spikernn tasks`)")
+    p.add_argument("--task-settings", default=None, metavar="JSON",
+                   help='task setting overrides as JSON, e.g. \'{"T": 250}\'')
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of everything random (default: drawn and recorded)")
+    p.add_argument("--out", default="models", help="output folder (default: %(default)s)")
+    p.add_argument("--device", default=_MODEL.device, help="torch device (default: %(default)s)")
+    m = p.add_argument_group("model")
+    m.add_argument("--N", type=int, default=_MODEL.N, help="number of units (%(default)s)")
+    m.add_argument("--P-inh", type=float, default=_MODEL.P_inh,
+                   help="probability a unit is inhibitory (%(default)s)")
+    m.add_argument("--P-rec", type=float, default=_MODEL.P_rec,
+                   help="recurrent connection probability (%(default)s)")
+    m.add_argument("--som-N", type=int, default=_MODEL.som_N,
+                   help="number of SOM inhibitory units (%(default)s)")
+    m.add_argument("--w-dist", default=_MODEL.w_dist, choices=("gaus", "gamma"),
+                   help="initial recurrent weight distribution (%(default)s)")
+    m.add_argument("--gain", type=float, default=_MODEL.gain,
+                   help="gain of the 'gaus' initialisation (%(default)s)")
+    m.add_argument("--apply-dale", action=argparse.BooleanOptionalAction,
+                   default=_MODEL.apply_dale, help="apply Dale's principle (default: yes)")
+    m.add_argument("--activation", default=_MODEL.activation,
+                   choices=("sigmoid", "relu", "clipped_relu", "softplus"),
+                   help="rate function (%(default)s)")
+    m.add_argument("--decay-taus", type=float, nargs="+", default=list(_MODEL.taus),
+                   metavar="TAU", help="min and max synaptic decay constants in rate steps of "
+                   "5 ms, or one value for a fixed constant (default: 4 20)")
+    m.add_argument("--noise-std", type=float, default=_MODEL.noise_std,
+                   help="state noise per step (%(default)s)")
+    t = p.add_argument_group("training")
+    t.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
+                   help="trials per update; 1 = the original protocol (%(default)s)")
+    t.add_argument("--lr", type=float, default=_TRAIN.lr, help="Adam learning rate (%(default)s)")
+    t.add_argument("--loss-fn", default=_TRAIN.loss_fn, choices=("l2", "l1"),
+                   help="loss function (%(default)s)")
+    t.add_argument("--max-trials", type=int, default=_TRAIN.max_trials,
+                   help="training trial cap (%(default)s)")
+    t.add_argument("--min-trials", type=int, default=_TRAIN.min_trials,
+                   help="never stop before this many trials (%(default)s)")
+    t.add_argument("--eval-every", type=int, default=_TRAIN.eval_every,
+                   help="training trials between evaluations (%(default)s)")
+    t.add_argument("--eval-trials", type=int, default=_TRAIN.eval_trials,
+                   help="fresh trials per evaluation (%(default)s)")
+    t.add_argument("--loss-threshold", type=float, default=_TRAIN.loss_threshold,
+                   help="stop when the mean evaluation loss is below this (%(default)s)")
+    t.add_argument("--acc-threshold", type=float, default=_TRAIN.acc_threshold,
+                   help="... and the evaluation accuracy is at least this (%(default)s)")
+    t.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads during training (%(default)s; fastest on small "
+                        "networks)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint in OUT written by an interrupted run "
+                        "with the same task, N and seed")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def model_stem(task: str, N: int, seed: int) -> str:
+    """File name stem of a trained model: ``<task>_N<N>_seed<seed>``."""
+    return f"{normalize_task_name(task)}_N{N}_seed{seed}"
+
+
+def canonical_command(args: argparse.Namespace, seed: int) -> str:
+    """The full ``spikernn train`` command line that reproduces this run."""
+    parts = ["spikernn", "train", "--task", normalize_task_name(args.task), "--seed", str(seed),
+             "--N", str(args.N), "--P-inh", str(args.P_inh), "--P-rec", str(args.P_rec),
+             "--som-N", str(args.som_N), "--w-dist", args.w_dist, "--gain", str(args.gain),
+             "--apply-dale" if args.apply_dale else "--no-apply-dale",
+             "--activation", args.activation, "--decay-taus", *map(str, args.decay_taus),
+             "--noise-std", str(args.noise_std), "--batch-size", str(args.batch_size),
+             "--lr", str(args.lr), "--loss-fn", args.loss_fn,
+             "--max-trials", str(args.max_trials), "--min-trials", str(args.min_trials),
+             "--eval-every", str(args.eval_every),
+             "--eval-trials", str(args.eval_trials),
+             "--loss-threshold", str(args.loss_threshold),
+             "--acc-threshold", str(args.acc_threshold), "--device", args.device]
+    if args.task_settings:
+        parts += ["--task-settings", args.task_settings]
+    return shlex.join(parts)
+
+
+def _task_settings(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--task-settings: expected a JSON object, got {text!r} ({exc})"
+                         ) from None
+    if not isinstance(settings, dict):
+        raise ValueError(f"--task-settings: expected a JSON object, got {text!r}")
+    return settings
+
+
+def _build_trainer(args: argparse.Namespace, seed: int, checkpoint: Path) -> Trainer:
+    if args.resume:
+        if not checkpoint.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint at {checkpoint}")
+        trainer = Trainer.from_checkpoint(checkpoint, device=args.device)
+        trainer.config = TrainingConfig(**{**trainer.config.to_dict(),
+                                           "max_trials": args.max_trials})
+        return trainer
+    task = TaskFactory.create_task(args.task, _task_settings(args.task_settings))
+    model_config = RNNConfig(N=args.N, P_inh=args.P_inh, P_rec=args.P_rec, som_N=args.som_N,
+                             w_dist=args.w_dist, gain=args.gain, apply_dale=args.apply_dale,
+                             activation=args.activation, taus=tuple(args.decay_taus),
+                             noise_std=args.noise_std, seed=seed, device=args.device)
+    config = TrainingConfig(batch_size=args.batch_size, lr=args.lr, loss_fn=args.loss_fn,
+                            max_trials=args.max_trials, min_trials=args.min_trials,
+                            eval_every=args.eval_every,
+                            eval_trials=args.eval_trials, loss_threshold=args.loss_threshold,
+                            acc_threshold=args.acc_threshold, num_threads=args.threads)
+    return Trainer(task, model_config, config)
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"--device: expected a torch device such as 'cpu' or 'cuda:0', "
+                         f"got {device!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device: {device!r} requested but CUDA is not available")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, print a summary and write the model files; see the module docstring."""
+    if len(args.decay_taus) not in (1, 2):
+        raise ValueError(f"--decay-taus: expected one or two values, got {args.decay_taus}")
+    _check_device(args.device)
+    if args.resume and args.seed is None:
+        raise ValueError("--resume: expected --seed (it names the checkpoint to continue)")
+    seed = resolve_seed(args.seed)
+    out = Path(args.out)
+    stem = model_stem(args.task, args.N, seed)
+    checkpoint = out / f"{stem}.ckpt.pth"
+    trainer = _build_trainer(args, seed, checkpoint)
+    print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, batch size "
+          f"{trainer.config.batch_size}, seed {seed}", file=sys.stderr)
+    result = trainer.train(progress=not args.quiet, checkpoint=checkpoint)
+    artifact = trainer.to_artifact(command=canonical_command(args, seed))
+    paths = [artifact.save(out / f"{stem}{suffix}") for suffix in (".mat", ".pth")]
+    _print_summary(result, paths)
+    return 0 if result.converged else 1
+
+
+def _print_summary(result: TrainingResult, paths: list[Path]) -> None:
+    h = result.history
+    status = "met the criteria" if result.converged else "did NOT meet the criteria"
+    last = (f"eval loss {h.loss[-1]:.3f}, accuracy {100 * h.accuracy[-1]:.1f}%"
+            if h.trials else "no evaluation")
+    print(f"{status} after {result.trials} trials in {result.elapsed_s:.1f} s: {last}")
+    taus = result.artifact.tau_d_ms
+    print(f"decay constants {taus.min():.1f}..{taus.max():.1f} ms "
+          f"(mean {taus.mean():.1f} ms); wrote {', '.join(str(p) for p in paths)}")
