@@ -6,11 +6,13 @@ observation window ``[t_start, t_stop]`` (taken from Neo trains, or given as arg
 arrays), and returns numpy arrays in the units stated (s, Hz). Statistics that are
 undefined for a train (too few spikes, a silent unit) are NaN.
 
-Elephant computes the intervals, LV, Fano factor, count correlations, PSTH and kernel rate
-estimates. Population curves (PSTH, rate) pool the trains' spikes into one train first,
-which gives the same mean per train at a fraction of the cost. The ISI CV is computed with
-numpy and equals ``elephant.statistics.cv`` (SciPy's ``variation``) at a fraction of its
-per-call overhead.
+Elephant computes the intervals, LV, Fano factor, count correlations and kernel rate
+estimates. The population rate pools the trains' spikes into one train first, which gives
+the same mean per train at a fraction of the cost. The ISI CV is computed with numpy and
+equals ``elephant.statistics.cv`` (SciPy's ``variation``) without its per-call overhead.
+Spike counts in bins (:func:`binned_counts`, used by the PSTH and the correlations) count a
+spike at the end of the window in the last bin (the engine's last step emits spikes at
+exactly ``t_stop``), where Elephant's binning would drop it.
 
 Examples
 --------
@@ -118,7 +120,7 @@ def _positive(name: str, value: float) -> float:
 
 
 def _pooled(times: list[np.ndarray], t_start: float, t_stop: float) -> neo.SpikeTrain:
-    """All spikes of ``times`` as one sorted Neo train (for population curves)."""
+    """All spikes of ``times`` as one sorted Neo train (for the population rate)."""
     return neo.SpikeTrain(np.sort(np.concatenate(times)), units="s", t_start=t_start,
                           t_stop=t_stop)
 
@@ -380,7 +382,7 @@ def psth(spiketrains: Sequence[SpikeTrainLike], bin_size: float, t_start: float 
         Trains aligned to one time zero (for example a population over the trials of one
         type).
     bin_size : float
-        Bin width, s.
+        Bin width, s (see :func:`binned_counts`).
     t_start, t_stop : float, optional
         Window of array inputs, s.
 
@@ -398,7 +400,6 @@ def psth(spiketrains: Sequence[SpikeTrainLike], bin_size: float, t_start: float 
     array([100.,  50.])
     """
     times, t_start, t_stop = spike_time_arrays(spiketrains, t_start, t_stop)
-    hist = es.time_histogram([_pooled(times, t_start, t_stop)],
-                             bin_size=_positive("bin_size", bin_size) * pq.s, output="rate")
-    return (hist.times.rescale(pq.s).magnitude,
-            hist.rescale(pq.Hz).magnitude.ravel() / len(times))
+    bin_size = _positive("bin_size", bin_size)
+    counts = _bin([np.concatenate(times)], t_start, t_stop, bin_size)[0]
+    return t_start + np.arange(counts.size) * bin_size, counts / (len(times) * bin_size)

@@ -1,1 +1,31 @@
-"""Filled in at integration."""
+"""Bridges from spikernn to the ecosystem: Brian2 (:mod:`spikernn.bridges.brian2`,
+cross-validation in :mod:`spikernn.bridges.crosscheck`), Neo/NIX (:mod:`spikernn.bridges.neo`)
+and NWB (:mod:`spikernn.bridges.nwb`).
+
+The submodules import their heavy libraries (brian2, neo, pynwb) on first use, so
+``import spikernn.bridges`` stays cheap; the names below load their module lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "build_brian2_network": "brian2", "simulate_brian2": "brian2", "Brian2Network": "brian2",
+    "Brian2StandaloneSimulator": "brian2",
+    "cross_validate": "crosscheck", "compare_results": "crosscheck",
+    "spike_for_spike": "crosscheck", "plot_cross_validation": "crosscheck",
+    "NOISE_TOLERANCES": "crosscheck",
+    "result_to_block": "neo", "write_nix": "neo", "read_nix": "neo", "trial_info": "neo",
+    "TrialInfo": "neo",
+    "result_to_nwb": "nwb", "write_nwb": "nwb",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

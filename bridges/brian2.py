@@ -79,7 +79,7 @@ _RECORDED_UNIT = {"voltages": b2.mV, "currents": b2.mV, "rates": b2.Hz}
 # inputs
 # --------------------------------------------------------------------------------------
 
-def hold_steps(model: ModelArtifact, params: LIFParams) -> int:
+def _hold_steps(model: ModelArtifact, params: LIFParams) -> int:
     """Integration steps per rate step of the stimulus (``round(dt_ms / dt)``, 100)."""
     hold = int(round(model.dt_ms * 1e-3 / params.dt))
     if hold < 1 or not np.isclose(hold * params.dt, model.dt_ms * 1e-3):
@@ -88,7 +88,7 @@ def hold_steps(model: ModelArtifact, params: LIFParams) -> int:
     return hold
 
 
-def check_stimuli(stimuli: np.ndarray, n_inputs: int) -> np.ndarray:
+def _check_stimuli(stimuli: np.ndarray, n_inputs: int) -> np.ndarray:
     """Return ``stimuli`` as float64 of shape (B, n_inputs, T); (n_inputs, T) becomes B = 1."""
     stimuli = np.asarray(stimuli, dtype=float)
     if stimuli.ndim == 2:
@@ -100,7 +100,7 @@ def check_stimuli(stimuli: np.ndarray, n_inputs: int) -> np.ndarray:
     return stimuli
 
 
-def per_trial(value: float | Sequence[float] | np.ndarray, batch: int, name: str) -> np.ndarray:
+def _per_trial(value: float | Sequence[float] | np.ndarray, batch: int, name: str) -> np.ndarray:
     """Broadcast a scalar or a (batch,) sequence of positive numbers to shape (batch,)."""
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
@@ -126,7 +126,7 @@ def initial_voltages(params: LIFParams, batch: int, n_units: int,
     return rng.uniform(params.v_reset, high, size=(batch, n_units))
 
 
-def check_v0(v0: np.ndarray, batch: int, n_units: int) -> np.ndarray:
+def _check_v0(v0: np.ndarray, batch: int, n_units: int) -> np.ndarray:
     """Return ``v0`` (mV) as float64 of shape (batch, N); a (N,) vector is shared."""
     v0 = np.asarray(v0, dtype=float)
     if v0.shape == (n_units,):
@@ -137,13 +137,13 @@ def check_v0(v0: np.ndarray, batch: int, n_units: int) -> np.ndarray:
     return np.array(v0)
 
 
-def input_current(model: ModelArtifact, stimuli: np.ndarray) -> np.ndarray:
+def _input_current(model: ModelArtifact, stimuli: np.ndarray) -> np.ndarray:
     """Input current ``W_in u`` (volt) per rate step and neuron: shape (T, batch * N)."""
     current = np.einsum("ic,bct->tbi", model.w_in, stimuli)
     return current.reshape(stimuli.shape[2], -1) * float(b2.mV)
 
 
-def check_noise(noise: np.ndarray, batch: int, n_steps: int, n_units: int) -> np.ndarray:
+def _check_noise(noise: np.ndarray, batch: int, n_steps: int, n_units: int) -> np.ndarray:
     """Return given noise values (mV) as float64 of shape (batch, n_steps, N)."""
     noise = np.asarray(noise, dtype=float)
     if noise.shape != (batch, n_steps, n_units) or not np.all(np.isfinite(noise)):
@@ -152,7 +152,7 @@ def check_noise(noise: np.ndarray, batch: int, n_steps: int, n_units: int) -> np
     return noise
 
 
-def check_record(record: Sequence[str]) -> tuple[str, ...]:
+def _check_record(record: Sequence[str]) -> tuple[str, ...]:
     """Validate the names of the opt-in recordings."""
     record = (record,) if isinstance(record, str) else tuple(record)
     for name in record:
@@ -378,18 +378,18 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
     """
     model = load_model(model)
     params = params or LIFParams()
-    stimuli = check_stimuli(stimuli, model.n_inputs)
+    stimuli = _check_stimuli(stimuli, model.n_inputs)
     batch, n = stimuli.shape[0], model.N
-    scaling_factors = per_trial(scaling_factor, batch, "scaling_factor")
-    record = check_record(record)
+    scaling_factors = _per_trial(scaling_factor, batch, "scaling_factor")
+    record = _check_record(record)
     downsample, record_every = _positive_int(downsample, "downsample"), _positive_int(
         record_every, "record_every")
-    hold = hold_steps(model, params)
+    hold = _hold_steps(model, params)
     n_steps = stimuli.shape[2] * hold
-    v0 = initial_voltages(params, batch, n, seed) if v0 is None else check_v0(v0, batch, n)
+    v0 = initial_voltages(params, batch, n, seed) if v0 is None else _check_v0(v0, batch, n)
 
     dt = params.dt * b2.second
-    stimulus = b2.TimedArray(input_current(model, stimuli) * b2.volt, dt=hold * dt,
+    stimulus = b2.TimedArray(_input_current(model, stimuli) * b2.volt, dt=hold * dt,
                              name="stimulus")
     namespace = {
         "I_in": stimulus, "bias": params.bias * b2.mV, "tau_m": params.tau_m * b2.second,
@@ -402,7 +402,7 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
                              reset=reset_code(params), dt=dt, namespace=namespace,
                              name="units")
     if noise is not None:
-        noise = check_noise(noise, batch, n_steps, n)
+        noise = _check_noise(noise, batch, n_steps, n)
         namespace["noise_in"] = b2.TimedArray(
             noise.transpose(1, 0, 2).reshape(n_steps, batch * n) * b2.mV, dt=dt,
             name="noise")
@@ -562,17 +562,17 @@ def simulate_brian2(model: ModelArtifact | str | os.PathLike,
         raise ValueError(f"target: expected one of {TARGETS}, got {target!r}")
     model = load_model(model)
     params = params or LIFParams()
-    stimuli = check_stimuli(stimuli, model.n_inputs)
+    stimuli = _check_stimuli(stimuli, model.n_inputs)
     batch = stimuli.shape[0]
-    scaling_factors = per_trial(scaling_factor, batch, "scaling_factor")
+    scaling_factors = _per_trial(scaling_factor, batch, "scaling_factor")
     v0 = (initial_voltages(params, batch, model.N, seed) if v0 is None
-          else check_v0(v0, batch, model.N))
+          else _check_v0(v0, batch, model.N))
     chunk = batch if max_batch is None else _positive_int(max_batch, "max_batch")
     options = {"downsample": downsample, "record": record, "record_every": record_every}
     if noise is not None:
         if target != "runtime":
             raise ValueError(f"noise: given noise values need target='runtime', got {target!r}")
-        noise = check_noise(noise, batch, stimuli.shape[2] * hold_steps(model, params), model.N)
+        noise = _check_noise(noise, batch, stimuli.shape[2] * _hold_steps(model, params), model.N)
     results = []
     if target == "runtime":
         for k, lo in enumerate(range(0, batch, chunk)):
@@ -668,7 +668,7 @@ class Brian2StandaloneSimulator:
         self.batch = _positive_int(batch, "batch")
         self.T = _positive_int(T, "T")
         self.seed = seed
-        self.options = {"downsample": downsample, "record": check_record(record),
+        self.options = {"downsample": downsample, "record": _check_record(record),
                         "record_every": record_every}
         self._tmp = None if directory is not None else tempfile.TemporaryDirectory(
             prefix="spikernn_brian2_")
@@ -730,15 +730,15 @@ class Brian2StandaloneSimulator:
         """
         self.build()
         net = self._net
-        stimuli = check_stimuli(stimuli, self.model.n_inputs)
+        stimuli = _check_stimuli(stimuli, self.model.n_inputs)
         if stimuli.shape[0] != self.batch or stimuli.shape[2] != self.T:
             raise ValueError(f"stimuli: expected shape ({self.batch}, {self.model.n_inputs}, "
                              f"{self.T}) (the built size), got {stimuli.shape}")
-        scaling_factors = per_trial(scaling_factor, self.batch, "scaling_factor")
+        scaling_factors = _per_trial(scaling_factor, self.batch, "scaling_factor")
         n = self.model.N
         v0 = (initial_voltages(self.params, self.batch, n, v0_seed) if v0 is None
-              else check_v0(v0, self.batch, n))
-        run_args = {net.stimulus: input_current(self.model, stimuli) * b2.volt,
+              else _check_v0(v0, self.batch, n))
+        run_args = {net.stimulus: _input_current(self.model, stimuli) * b2.volt,
                     net.neurons.v: v0.ravel() * b2.mV,
                     net.neurons.s: np.repeat(scaling_factors, n),
                     net.readout.s: scaling_factors}
@@ -761,3 +761,8 @@ class Brian2StandaloneSimulator:
     def _release_device() -> None:
         get_device().reinit()
         reset_device()
+
+
+__all__ = ["Brian2Network", "Brian2StandaloneSimulator", "CODEGEN_TARGETS", "RECORDABLE",
+           "TARGETS", "build_brian2_network", "concatenate_results", "initial_voltages",
+           "neuron_code", "on_pre_code", "reset_code", "simulate_brian2"]

@@ -5,7 +5,8 @@ cell type and decay constant of each unit would be lost). Layout of the file:
 
 - Trials lie end to end on the file's time axis: trial ``b`` spans
   ``[b * duration, (b + 1) * duration]`` s, ``duration = n_steps * dt``. A spike at time
-  ``t`` of trial ``b`` is stored at ``b * duration + t``.
+  ``t`` of trial ``b`` is stored at ``b * duration + t`` (a spike at the very end of a
+  trial shares its time with the start of the next; ``trial_index`` tells them apart).
 - ``units``: one row per (trial, unit) with ``spike_times`` (s, session time),
   ``obs_intervals`` (the trial's interval) and the columns ``unit_index``, ``trial_index``,
   ``cell_type`` ('E' or 'I') and, when the model is given, ``tau_d_ms`` (decay constant, ms).
@@ -21,13 +22,18 @@ cell type and decay constant of each unit would be lost). Layout of the file:
   :func:`spikernn.bridges.neo.settings_json` (seed, LIF parameters, scaling factors,
   spikernn version); ``was_generated_by`` names spikernn and its version; ``protocol`` the
   task; ``experiment_description`` cites the method's paper. (``keywords`` and
-  ``related_publications`` are left empty: they are read back as datasets, which Neo's
-  NWBIO cannot turn into annotations.)
+  ``related_publications`` are left empty: pynwb reads them back as datasets, on which
+  Neo's NWBIO reader fails.)
 
-What Neo's :class:`neo.io.NWBIO` (neo 0.14) reads back from such a file: one Segment
-holding one SpikeTrain per row of ``units`` with the spike times unchanged (session time),
-the timeseries in ``acquisition`` and ``stimulus`` as AnalogSignals; it does not read the
-trials table or turn the unit columns into annotations.
+What Neo's :class:`neo.io.NWBIO` (neo 0.14) reads back from such a file (tested): one Block
+and one Segment, both named 'default', holding one unnamed SpikeTrain per row of ``units``
+with the spike times unchanged (session time) and ``t_start``/``t_stop`` from
+``obs_intervals``, and every timeseries of ``acquisition`` and ``stimulus`` as an
+AnalogSignal (names and units kept; it logs "Can't handle unit 'dimensionles'" for the
+dimensionless stimulus and readout and reads them as dimensionless). The file fields
+(``notes``, ``protocol``, ``identifier``, ...) become Block annotations. It reads neither the
+trials table nor the unit columns (cell type, unit and trial index, decay constant): use
+pynwb (``nwb.units.to_dataframe()``, ``nwb.trials.to_dataframe()``) for those.
 """
 
 from __future__ import annotations

@@ -273,3 +273,18 @@ def test_config_dataclass():
     assert isinstance(cfg, RNNConfig) and cfg.taus == (5.0, 10.0)
     assert cfg.to_dict()["taus"] == [5.0, 10.0]
     assert repr(FR_RNN_dale.from_config(cfg)).startswith("FR_RNN_dale(N=250")
+
+
+def test_seed_methods_load_net_display_and_in_place_lesions(tmp_path, capsys):
+    source = _net(N=60, som_N=2, seed=9)
+    path = source.to_artifact().save(tmp_path / "m.mat")
+    net = _net(N=30, seed=1).load_net(path)
+    assert net.N == 60 and net.config.som_N == 2
+    torch.testing.assert_close(net.effective_weights(), source.effective_weights())
+    net.display()
+    assert "excitatory" in capsys.readouterr().out
+    n_before = int((net.effective_weights() != 0).sum())
+    net.lesion_w(0.5, seed=0)
+    assert int((net.effective_weights() != 0).sum()) == n_before - int(0.5 * n_before)
+    net.lesion_w_by_type(1.0, seed=0)
+    assert not net.effective_weights().any()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from spikernn.artifact import ModelArtifact
-from spikernn.spiking.engine import simulate
+from spikernn.spiking.engine import noise_values, simulate
 from spikernn.spiking.network import LIF_network_fnc, SpikingNetwork
 from spikernn.spiking.noise import PoolNoise
 from spikernn.spiking.params import LIFParams
@@ -95,6 +95,21 @@ def test_engine_matches_reference_loop(neuron, synapse):
         np.testing.assert_allclose(res.output[b], out, rtol=1e-9, atol=1e-12)
 
 
+def test_torch_code_path_used_on_gpus_gives_the_same_result(monkeypatch):
+    from spikernn.spiking import engine
+
+    net = SpikingNetwork(make_model(), 4.0, dtype=torch.float64)
+    u = pulse(3)
+    fast = net.simulate(u, seed=5, record=("voltages",))
+    monkeypatch.setattr(engine, "NUMPY_ON_CPU", False)
+    plain = net.simulate(u, seed=5, record=("voltages",))
+    assert fast.n_spikes > 20
+    np.testing.assert_array_equal(plain.spike_step, fast.spike_step)
+    np.testing.assert_array_equal(plain.spike_unit, fast.spike_unit)
+    np.testing.assert_allclose(plain.output, fast.output, rtol=1e-12)
+    np.testing.assert_allclose(plain.voltages, fast.voltages, rtol=1e-12)
+
+
 def test_refractory_period_respected():
     params = LIFParams(bias=1e4, noise_std=0.0)  # driven as hard as possible
     res = SpikingNetwork(make_model(), 50.0, params).simulate(pulse(), seed=0)
@@ -125,19 +140,32 @@ def test_excitatory_spikes_raise_and_inhibitory_spikes_lower_currents():
     assert np.all(currents <= 0) and currents.min() < 0
 
 
-def test_batched_equals_smaller_batches_and_chunks():
+def test_batched_equals_smaller_batches_and_chunks(monkeypatch):
+    from spikernn.spiking import engine
+
     net = SpikingNetwork(make_model(), 5.0)
     u = pulse(5)
     full = net.simulate(u, seed=3)
+    monkeypatch.setattr(engine, "_MERGE_STEPS", 7)  # spike events merged in many slices
+    monkeypatch.setattr(engine, "_LOG_BLOCK", 5)  # and logged in many blocks
     chunked = net.simulate(u, seed=3, max_batch=2)
     prefix = net.simulate(u[:2], seed=3)
     np.testing.assert_allclose(chunked.output, full.output, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(prefix.output, full.output[:2], rtol=1e-5, atol=1e-6)
-    for a in (chunked, prefix):
-        n = np.searchsorted(np.sort(full.spike_trial), a.batch_size) if a is prefix else None
-        keep = full.spike_trial < a.batch_size
-        assert np.array_equal(a.spike_step, full.spike_step[keep]) and \
-            np.array_equal(a.spike_unit, full.spike_unit[keep]), n
+    for part in (chunked, prefix):
+        keep = full.spike_trial < part.batch_size
+        for name in ("spike_trial", "spike_unit", "spike_step"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(full, name)[keep])
+
+
+def test_exact_gaussian_noise_is_seeded_per_trial():
+    net = SpikingNetwork(make_model(), 5.0)
+    u = pulse(3, length=2)
+    full = net.simulate(u, seed=4, noise="gaussian", progress=True)
+    chunked = net.simulate(u, seed=4, noise="gaussian", max_batch=1)
+    np.testing.assert_array_equal(chunked.output, full.output)
+    z = noise_values(4, 3, net.N, 200, noise="gaussian")
+    assert abs(z.std() - 0.1) < 0.005 and np.unique(z).size == z.size
 
 
 def test_same_seed_same_numbers_other_seed_differs():
@@ -153,22 +181,11 @@ def test_per_trial_scaling_factors_equal_separate_runs():
     u = pulse(2)
     both = net.simulate(u, [4.0, 9.0], seed=7)
     for b, s in enumerate((4.0, 9.0)):
+        noise = noise_values(7, 2, net.N, u.shape[2] * HOLD)[b:b + 1]
         alone = SpikingNetwork(net.model, s, dtype=torch.float64).simulate(
-            u[b], v0=both.v0[b:b + 1], noise=_noise_of(net, 7, 2, u.shape[2])[b:b + 1])
+            u[b], v0=both.v0[b:b + 1], noise=noise)
         np.testing.assert_allclose(alone.output[0], both.output[b], rtol=1e-9, atol=1e-12)
         assert np.array_equal(alone.spike_step, both.spike_step[both.spike_trial == b])
-
-
-def _noise_of(net: SpikingNetwork, seed: int, n_trials: int, length: int) -> np.ndarray:
-    """The pool noise the engine draws for ``seed`` (module docstrings of engine and noise)."""
-    from spikernn.spiking.engine import _child_seeds, _generator
-
-    n_steps = length * HOLD
-    src = PoolNoise(n_trials, net.N, n_steps, net.params.noise_std,
-                    _generator(_child_seeds(seed, 3)[1]), net.dtype)
-    buf = torch.empty(n_trials, net.N, dtype=net.dtype)
-    return np.stack([src.at(slice(0, n_trials), k, buf).numpy().copy()
-                     for k in range(n_steps)], axis=1)
 
 
 def test_pool_noise_has_the_requested_statistics():
@@ -236,7 +253,7 @@ def test_use_initial_weights_and_default_factor():
     np.testing.assert_allclose(net.w_spk, 2 * model.w_effective / 12.0)
 
 
-@pytest.mark.parametrize("factor", [0.0, -3.0, float("nan")])
+@pytest.mark.parametrize("factor", [0.0, -3.0, float("nan"), "big"])
 def test_bad_scaling_factor_is_rejected(factor):
     with pytest.raises(ValueError, match="scaling_factor"):
         SpikingNetwork(make_model(), factor)

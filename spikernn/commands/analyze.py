@@ -26,14 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "network and the rate model on the same stimuli; write analysis.json "
                     "(firing rates, ISI CV, LV, Fano factors, correlations, PSTHs, "
                     "rate-vs-spiking agreement) and figures to --out.")
-    add_trial_arguments(p, n_trials=50)
+    add_trial_arguments(p)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-plots", action="store_true", help="do not write figures")
     p.set_defaults(func=run)
 
 
 def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.PathLike,
-                  task_name: str | None = None, n_trials: int = 50, seed: int = 0,
+                  task_name: str | None = None, n_trials: int = 100, seed: int = 0,
                   scaling_factor: float | None = None, device: str = "cpu",
                   plots: bool = True) -> dict[str, Any]:
     """Simulate, analyse and write ``analysis.json`` (and figures) into ``out_dir``.

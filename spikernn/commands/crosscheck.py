@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--downsample", type=int, default=10,
                    help="integration steps per readout sample (default 10)")
     p.add_argument("--codegen", choices=("numpy", "cython"), default="numpy",
-                   help="Brian2 code generation target (default numpy)")
+                   help="Brian2 code generation in runtime mode (default numpy)")
+    p.add_argument("--target", choices=("runtime", "cpp_standalone"), default="runtime",
+                   help="Brian2 runtime mode (default) or one compiled C++ program")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
 
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     report = cross_validate(args.model, scaling_factor=args.scaling_factor, task=args.task,
                             n_trials=args.n_trials, seed=args.seed, noise=args.noise,
                             downsample=args.downsample, codegen=args.codegen,
+                            target=args.target,
                             figure=out / "crosscheck.png")
     write_json(out / "crosscheck.json", report)
     summary = {"passed": report["passed"], "accuracy": report["accuracy"],

@@ -20,7 +20,7 @@ FORMATS = {"nwb": ".nwb", "nix": ".nix"}
 RECORDABLE = ("voltages", "currents", "rates")
 
 
-def add_trial_arguments(p: argparse.ArgumentParser, n_trials: int) -> None:
+def add_trial_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by ``export`` and ``analyze``: model, task, trials, seed, s, device."""
     p.add_argument("--model", required=True,
                    help="rate model .mat/.pth file or folder holding one .mat file")
@@ -28,7 +28,6 @@ def add_trial_arguments(p: argparse.ArgumentParser, n_trials: int) -> None:
     p.add_argument("--scaling-factor", type=float, default=None,
                    help="scaling factor s (default: the model's opt_scaling_factor)")
     add_simulation_arguments(p)
-    p.set_defaults(n_trials=n_trials)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="simulate task trials and write spikes to an NWB or NIX file",
         description="Simulate --n-trials trials of the task with the converted spiking "
                     "network and write spikes, readout, stimulus and trial metadata as NWB "
-                    "(pynwb) or NIX (Neo). NIX writing is slow (tens of ms per spike train, "
-                    "i.e. per unit and trial).")
-    add_trial_arguments(p, n_trials=20)
+                    "(pynwb) or NIX (Neo). NIX writing is slow: tens of ms per spike train (one "
+                    "per unit and trial), minutes for 10 trials of 200 units.")
+    add_trial_arguments(p)
     p.add_argument("--out", required=True, help="output file (.nwb or .nix)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (default: from the suffix of --out)")
@@ -73,7 +72,7 @@ def file_format(path: str | os.PathLike, fmt: str | None) -> str:
 
 
 def simulate_task_trials(model: ModelArtifact | str | os.PathLike, task_name: str | None = None,
-                         n_trials: int = 20, seed: int = 0, scaling_factor: float | None = None,
+                         n_trials: int = 100, seed: int = 0, scaling_factor: float | None = None,
                          device: str = "cpu", **simulate_kwargs: Any):
     """Simulate task trials with the converted network; the result carries their metadata.
 

@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train a rate RNN on a task and write .mat/.pth model files",
         description="Train a continuous rate RNN (Dale's principle, trained per-unit time "
                     "constants) until the paper's criteria are met (mean evaluation loss < 7 "
-                    "and accuracy >= 95%%), then write OUT/<task>_N<N>_seed<seed>.mat and .pth.")
+                    "and accuracy >= 95%), then write OUT/<task>_N<N>_seed<seed>.mat and .pth.",
+        epilog="Exit status: 0 when the criteria were met, 1 when --max-trials ran out first "
+               "(the files are written either way), 2 for bad arguments. Interrupted runs "
+               "continue with the same command plus --resume.")
     p.add_argument("--task", default="go_nogo", help="task name (see `spikernn tasks`)")
     p.add_argument("--task-settings", default=None, metavar="JSON",
                    help='task setting overrides as JSON, e.g. \'{"T": 250}\'')
@@ -68,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--max-trials", type=int, default=_TRAIN.max_trials,
                    help="training trial cap (%(default)s)")
     t.add_argument("--min-trials", type=int, default=_TRAIN.min_trials,
-                   help="never stop before this many trials (%(default)s)")
+                   help="never stop before this many trials (%(default)s); models meant for "
+                        "spiking conversion convert better trained past the criteria, "
+                        "e.g. 10000")
     t.add_argument("--eval-every", type=int, default=_TRAIN.eval_every,
                    help="training trials between evaluations (%(default)s)")
     t.add_argument("--eval-trials", type=int, default=_TRAIN.eval_trials,
@@ -155,6 +160,9 @@ def _check_device(device: str) -> None:
                          f"got {device!r}") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"--device: {device!r} requested but CUDA is not available")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"--device: expected a CUDA index below "
+                         f"{torch.cuda.device_count()}, got {device!r}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,9 +189,9 @@ def run(args: argparse.Namespace) -> int:
 def _print_summary(result: TrainingResult, paths: list[Path]) -> None:
     h = result.history
     status = "met the criteria" if result.converged else "did NOT meet the criteria"
-    last = (f"eval loss {h.loss[-1]:.3f}, accuracy {100 * h.accuracy[-1]:.1f}%"
-            if h.trials else "no evaluation")
-    print(f"{status} after {result.trials} trials in {result.elapsed_s:.1f} s: {last}")
+    last = (f"evaluation at {h.trials[-1]} trials: loss {h.loss[-1]:.3f}, accuracy "
+            f"{100 * h.accuracy[-1]:.1f}%" if h.trials else "no evaluation")
+    print(f"{status} after {result.trials} trials in {result.elapsed_s:.1f} s; last {last}")
     taus = result.artifact.tau_d_ms
     print(f"decay constants {taus.min():.1f}..{taus.max():.1f} ms "
           f"(mean {taus.mean():.1f} ms); wrote {', '.join(str(p) for p in paths)}")

@@ -18,8 +18,10 @@ construction and updated by the optimiser like ``w``, ``w_out`` and ``b_out``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..artifact import ACTIVATIONS, ModelArtifact
+from ..artifact import ACTIVATIONS, ModelArtifact, load_model
 from ..tasks import as_generator
 
 #: Accepted spellings of the activation names (the seed port calls ReLU 'clipped_relu').
@@ -423,6 +425,54 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         outputs = rates @ self.w_out[0] + self.b_out
         return outputs, rates, torch.stack(xs, dim=1)
 
+    # -- the seed project's methods ------------------------------------------------------
+    def load_net(self, model_path: str | os.PathLike) -> FR_RNN_dale:
+        """Replace this network's weights, masks, unit identity and taus with those of a
+        ``.mat``/``.pth`` model file (in place, as in the seed project); returns ``self``."""
+        artifact = load_model(model_path)
+        self.config = dataclasses.replace(
+            self.config, N=artifact.N, n_inputs=artifact.n_inputs, som_N=artifact.som_N,
+            apply_dale=artifact.apply_dale, activation=artifact.activation,
+            taus=tuple(artifact.taus), P_inh=artifact.P_inh, P_rec=artifact.P_rec,
+            gain=artifact.gain, w_dist=artifact.w_dist, seed=artifact.seed)
+        self._init_tensors(w0=artifact.w0, w=artifact.w, w_in=artifact.w_in,
+                           w_out=artifact.w_out, b_out=artifact.b_out, inh=artifact.inh,
+                           som_m=artifact.som_m, taus_gaus=artifact.taus_gaus,
+                           taus_gaus0=artifact.taus_gaus0, device=self.device)
+        return self
+
+    def display(self) -> None:
+        """Print the unit counts and the sign structure of the effective matrix."""
+        W = self.effective_weights().detach().cpu().numpy()
+        n_exc = int(self.exc.sum())
+        print(f"N = {self.N}: {n_exc} excitatory, {self.N - n_exc} inhibitory "
+              f"({self.config.som_N} SOM)")
+        for label, frac in (("zero", np.mean(W == 0)), ("positive", np.mean(W > 0)),
+                            ("negative", np.mean(W < 0))):
+            print(f"  {label} weights: {100 * frac:.2f} %")
+
+    def lesion_w(self, lesion_percentage: float, lesion_scale: float = 0.0,
+                 seed: int | None = None) -> None:
+        """Scale a random fraction of the existing recurrent connections by
+        ``lesion_scale``, in place (see :func:`spikernn.rate.lesion.lesion`)."""
+        self._lesion_in_place(lesion_percentage, lesion_scale, None, seed)
+
+    def lesion_w_by_type(self, lesion_percentage: float, lesion_scale: float = 0.0,
+                         seed: int | None = None) -> None:
+        """Lesion the same fraction of each connection type (E->E, E->I, I->E, I->I),
+        in place (see :func:`spikernn.rate.lesion.lesion_by_type`)."""
+        from .lesion import CONNECTION_TYPES
+
+        self._lesion_in_place(lesion_percentage, lesion_scale, CONNECTION_TYPES, seed)
+
+    def _lesion_in_place(self, fraction, scale, types, seed) -> None:
+        from .lesion import lesion
+
+        lesioned = lesion(self.to_artifact(), fraction, scale=scale, connection_types=types,
+                          seed=seed)
+        with torch.no_grad():
+            self.w.copy_(torch.as_tensor(lesioned.w, dtype=self.w.dtype))
+
     # -- export -------------------------------------------------------------------------
     def to_artifact(self, task: str | None = None, task_settings: dict | None = None,
                     training: dict | None = None, **extra: Any) -> ModelArtifact:
@@ -446,3 +496,22 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
             task=task, task_settings=dict(task_settings or {}), seed=c.seed, P_inh=c.P_inh,
             P_rec=c.P_rec, gain=c.gain, w_dist=c.w_dist, training=dict(training or {}),
             **extra)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None, device: torch.device) -> Iterator[None]:
+    """Set ``torch.set_num_threads(n)`` for CPU work inside the block, then restore it.
+
+    The rate model's per-step matrices are small (N x N, N ~ 200), so one thread is fastest,
+    and extra threads contend badly when other processes share the cores (9x slower measured
+    on a loaded 2-core machine). ``n=None`` or a non-CPU ``device`` leaves torch's setting.
+    """
+    if n is None or device.type != "cpu":
+        yield
+        return
+    saved = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)

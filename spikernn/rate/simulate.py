@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..artifact import ModelArtifact, load_model
-from .model import FR_RNN_dale
+from .model import FR_RNN_dale, torch_threads
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class RateResult:
 @torch.no_grad()
 def run_rate_model(model: ModelArtifact | FR_RNN_dale | str | os.PathLike, stimulus,
                    seed: int | None = None, noise_std: float = 0.1,
-                   device: str | torch.device = "cpu") -> RateResult:
+                   device: str | torch.device = "cpu", *, num_threads: int | None = 1
+                   ) -> RateResult:
     """Simulate a rate model with its trained per-unit time constants.
 
     Parameters
@@ -54,6 +55,9 @@ def run_rate_model(model: ModelArtifact | FR_RNN_dale | str | os.PathLike, stimu
         deterministic run apart from x[0]).
     device : str or torch.device
         Where to simulate.
+    num_threads : int or None
+        Torch CPU threads for the run (1 is fastest for these small matrices; None keeps
+        torch's setting).
 
     Returns
     -------
@@ -80,7 +84,8 @@ def run_rate_model(model: ModelArtifact | FR_RNN_dale | str | os.PathLike, stimu
     generator = None
     if seed is not None:
         generator = torch.Generator(device=net.device).manual_seed(int(seed))
-    output, rates, x = net(stimulus, generator=generator, noise_std=noise_std)
+    with torch_threads(num_threads, net.device):
+        output, rates, x = net(stimulus, generator=generator, noise_std=noise_std)
     return RateResult(output=_np(output), rates=_np(rates), x=_np(x))
 
 

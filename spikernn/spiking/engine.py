@@ -29,19 +29,26 @@ Exact update of integration step ``k`` (0-based; time ``k dt -> (k + 1) dt``), f
 8. Readout ``o = (W_out r) / s_b`` (no bias, as in the paper).
 
 Implementation notes: ``s_I`` and ``r`` share their decay factors and are stacked as one
-``(batch, 2N)`` tensor (likewise ``h_I, h_r``, stored multiplied by ``dt``); the recurrent
-input is built from the sparse spikes (the weight columns of the units that spiked are
-gathered, scaled by ``1 / s_b`` and added into their trial rows), not a dense matmul. The step
-updates the state tensors in place (the loop owns them) for speed.
+``(batch, 2N)`` tensor ``[s_I | r / s_b]`` (likewise ``[h_I | h_r / s_b] * dt``); storing
+``r / s_b`` makes every spike's whole contribution scale by ``1 / s_b``, so the recurrent and
+self inputs are one sparse update: the rows of the units that spiked are gathered from a
+precomputed ``(N, 2N)`` kick table, scaled by ``1 / s_b`` and added into their trial rows
+(no dense matmul). The step updates the state tensors in place (the loop owns them) for
+speed. Refractoriness is a 0/1 gate on the membrane update, cleared at a spike and set again
+``R + 1`` steps later for the units that have not spiked since. On the CPU the threshold test
+and the sparse fills go through numpy views of the same memory (less overhead per call than
+torch), and chunks of trials run in parallel threads.
 
 Random draws (all from CPU ``torch.Generator`` objects, so the numbers do not depend on the
 device), for ``seed``: ``seq = numpy.random.SeedSequence(seed)``; three child seeds
 ``seq.spawn(3)`` (``int(child.generate_state(1, numpy.uint64)[0])``) seed three generators,
 used for (0) the initial voltages: ``torch.rand((B, N), dtype=float64)`` mapped onto the
 chosen interval, (1) the noise (:class:`~spikernn.spiking.noise.PoolNoise`; with
-``noise='gaussian'`` the trials' generators are seeded from ``spawn(B)`` of that child),
-(2) the perturbation coins. Each draw covers all trials row-major, so trial ``b`` sees the same
-numbers in any batch of at least ``b + 1`` trials and under any ``max_batch``.
+``noise='gaussian'`` trial b's generator is seeded like the children here, from
+``SeedSequence(child_1).spawn(B)[b]``),
+(2) the perturbation coins. Each draw covers all trials row-major, so trial ``b`` sees the
+same numbers in any batch of at least ``b + 1`` trials and under any ``max_batch``.
+:func:`noise_values` returns the noise a seed gives.
 """
 
 from __future__ import annotations
@@ -62,8 +69,15 @@ from .perturbation import Perturbation
 from .result import SimulationResult
 
 RECORDABLE = ("voltages", "currents", "rates")
+#: Use numpy views for the threshold test and the sparse fills of CPU tensors (faster);
+#: False runs the torch code used on GPUs (the results are identical).
+NUMPY_ON_CPU = True
 #: Default memory budget for the state of one chunk of trials, bytes.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
+#: Spike events per block of the in-run event log.
+_LOG_BLOCK = 2**20
+#: Integration steps of spike events merged at a time (bounds the merge's temporaries).
+_MERGE_STEPS = 2000
 #: Values of the engine dtype held per trial and unit (state, work space, indices).
 _STATE_VALUES = 16
 
@@ -99,10 +113,10 @@ class StepConstants(NamedTuple):
     v_reset: float
     refractory_steps: int
     double: bool             # double- (True) or single-exponential synapse
-    decay: torch.Tensor      # (N,) exp(-dt / td), shared by currents and rates
+    decay: torch.Tensor      # (2N,) exp(-dt / td) for [currents | rates]
     rise_decay: float        # exp(-dt / tr)
-    kick_rec: torch.Tensor   # (N, N) row j: added to the currents' h*dt (or s) by a spike of j
-    kick_self: torch.Tensor  # (N,) added to a unit's own rate h*dt (or r) by its spike
+    kick: torch.Tensor       # (N, 2N) row j, times 1 / s_b: what a spike of unit j adds to
+                             # its trial's rise (double) or syn (single) row
 
 
 class State(NamedTuple):
@@ -111,11 +125,13 @@ class State(NamedTuple):
     Attributes
     ----------
     v : (B, N) membrane voltages, mV.
-    gate : (B, N) 1 for units that integrate, 0 for refractory ones.
-    last_spike : (B, N) int64, step of each unit's last spike (``-R - 1`` before any).
-    syn : (2, B, N) ``[s_I, r]``: synaptic currents (mV) and filtered spike trains (1/s).
-    rise : (2, B, N) ``[h_I, h_r] * dt`` (double-exponential synapse; empty otherwise).
-    scratch : (2, B, N) work space (no meaning between steps).
+    gate : (B, N) 1 where a unit integrates, 0 while it is refractory.
+    last_spike : (B, N) int32, step of each unit's last spike (``-R - 1`` before any).
+    syn : (B, 2N) ``[s_I | r / s_b]``: synaptic currents (mV) and filtered spike trains
+        (1/s) divided by the trial's scaling factor (so every spike's contribution to a trial
+        row scales by ``1 / s_b``; the readout is ``W_out . syn[:, N:]``).
+    rise : (B, 2N) ``[h_I | h_r / s_b] * dt`` (double-exponential synapse; empty otherwise).
+    scratch : (2, B, N) work space: membrane update, noise buffer.
     """
 
     v: torch.Tensor
@@ -126,15 +142,25 @@ class State(NamedTuple):
     scratch: torch.Tensor
 
 
+class Spikes(NamedTuple):
+    """The spikes of one step: flat indices ``trial * N + unit`` (ascending), trials, units."""
+
+    flat: torch.Tensor
+    trial: torch.Tensor
+    unit: torch.Tensor
+
+
 def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
     """State at time 0: voltages ``v0`` (B, N), nothing refractory, synapses at rest."""
-    shape = (2, *v0.shape)
-    zeros = torch.zeros(shape if c.double else (0,), dtype=v0.dtype, device=v0.device)
+    n_trials, n_units = v0.shape
+    width = (n_trials, 2 * n_units)
+    like = dict(dtype=v0.dtype, device=v0.device)
     return State(v=v0.clone(), gate=torch.ones_like(v0),
-                 last_spike=torch.full(v0.shape, -c.refractory_steps - 1, dtype=torch.int64,
+                 last_spike=torch.full(v0.shape, -c.refractory_steps - 1, dtype=torch.int32,
                                        device=v0.device),
-                 syn=torch.zeros(shape, dtype=v0.dtype, device=v0.device), rise=zeros,
-                 scratch=torch.empty(shape, dtype=v0.dtype, device=v0.device))
+                 syn=torch.zeros(width, **like),
+                 rise=torch.zeros(width if c.double else (0,), **like),
+                 scratch=torch.empty((2, n_trials, n_units), **like))
 
 
 # --------------------------------------------------------------------------------------
@@ -147,19 +173,19 @@ def make_constants(net: NetworkTensors, params: LIFParams) -> StepConstants:
     double = params.synapse == "double"
     # what one spike adds: to h*dt (double) or directly to s (single), per postsynaptic unit
     gain = dt / (params.tau_r * td) if double else 1.0 / td
+    kick = torch.cat([(net.w_rec * gain[:, None]).T, torch.diag(gain)], dim=1)
     return StepConstants(
         leak=dt / params.tau_m, qif=params.neuron == "qif", v_th=float(params.v_th),
         v_reset=params.v_reset, refractory_steps=params.refractory_steps, double=double,
-        decay=torch.exp(-dt / td), rise_decay=math.exp(-dt / params.tau_r) if double else 0.0,
-        kick_rec=(net.w_rec * gain[:, None]).T.contiguous(), kick_self=gain)
+        decay=torch.exp(-dt / td).repeat(2),
+        rise_decay=math.exp(-dt / params.tau_r) if double else 0.0, kick=kick.contiguous())
 
 
 def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> None:
-    """Steps 1-2: non-refractory units take one Euler step of the LIF or QIF equation.
-
-    ``drive`` is ``bias + W_in u[:, j]``, shape (B, N).
-    """
-    dv = torch.add(state.syn[0], drive, out=state.scratch[0])
+    """Steps 1-2: units that are not refractory take one Euler step of the LIF or QIF
+    equation. ``drive`` is ``bias + W_in u[:, j]``, shape (B, N)."""
+    n = drive.shape[1]
+    dv = torch.add(state.syn[:, :n], drive, out=state.scratch[0])
     if c.qif:
         dv.addcmul_(state.v, state.v)
     else:
@@ -167,28 +193,20 @@ def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> N
     state.v.addcmul_(dv, state.gate, value=c.leak)
 
 
-class Spikes(NamedTuple):
-    """The spikes of one step: flat indices ``trial * N + unit`` (ascending), trials, units."""
-
-    flat: torch.Tensor
-    trial: torch.Tensor
-    unit: torch.Tensor
-
-
 def release(state: State, k: int, earlier: torch.Tensor, c: StepConstants) -> None:
-    """End the refractory period of the spikes ``earlier`` (flat indices) of step
-    ``k - R - 1`` unless the unit spiked again since."""
+    """Units that spiked in step ``k - R - 1`` (flat indices ``earlier``) and not since
+    integrate again from step ``k``."""
     if earlier.numel():
-        again = state.last_spike.view(-1)[earlier] != k - c.refractory_steps - 1
-        state.gate.view(-1).index_fill_(0, earlier[~again], 1.0)
+        _fill(state.gate, _where_equal(state.last_spike, earlier, k - c.refractory_steps - 1),
+              1.0)
 
 
 def fire(state: State, k: int, c: StepConstants) -> Spikes:
     """Step 5: the units at or above threshold; they become refractory."""
     spikes = above(state.v, c.v_th)
-    state.last_spike.view(-1).index_fill_(0, spikes.flat, k)
-    if c.refractory_steps > 0:
-        state.gate.view(-1).index_fill_(0, spikes.flat, 0.0)
+    _fill(state.last_spike, spikes.flat, k)
+    if c.refractory_steps:
+        _fill(state.gate, spikes.flat, 0.0)
     return spikes
 
 
@@ -199,7 +217,7 @@ def above(v: torch.Tensor, threshold: float) -> Spikes:
     times faster than ``torch.nonzero``.
     """
     n = v.shape[1]
-    if v.device.type != "cpu":
+    if not _numpy_path(v):
         flat = torch.ge(v, threshold).view(-1).nonzero().squeeze(1)
         return Spikes(flat, flat // n, flat % n)
     values = v.numpy().reshape(-1)
@@ -214,10 +232,8 @@ def above(v: torch.Tensor, threshold: float) -> Spikes:
 
 def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
                     c: StepConstants) -> None:
-    """Step 6: decay the synaptic currents and filtered rates, then add this step's spikes.
-
-    ``inv_scale`` (B,) holds ``1 / s_b``.
-    """
+    """Step 6: decay the synaptic currents and filtered rates, then add this step's spikes
+    (``inv_scale`` (B,) holds ``1 / s_b``)."""
     if c.double:
         torch.addcmul(state.rise, state.syn, c.decay, out=state.syn)
         state.rise.mul_(c.rise_decay)
@@ -225,17 +241,15 @@ def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
     else:
         state.syn.mul_(c.decay)
         target = state.syn
-    if spikes.flat.numel() == 0:
-        return
-    jumps = c.kick_rec.index_select(0, spikes.unit)
-    jumps.mul_(inv_scale.index_select(0, spikes.trial)[:, None])
-    target[0].index_add_(0, spikes.trial, jumps)
-    target[1].view(-1).index_add_(0, spikes.flat, c.kick_self.index_select(0, spikes.unit))
+    if spikes.flat.numel():
+        jumps = c.kick.index_select(0, spikes.unit)
+        jumps.mul_(inv_scale.index_select(0, spikes.trial)[:, None])
+        target.index_add_(0, spikes.trial, jumps)
 
 
 def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
          kick: tuple[torch.Tensor, torch.Tensor] | None, inv_scale: torch.Tensor,
-         released: torch.Tensor, c: StepConstants) -> torch.Tensor:
+         released: torch.Tensor, c: StepConstants) -> Spikes:
     """Advance ``state`` by integration step ``k`` (steps 1-7 of the module docstring).
 
     Parameters
@@ -253,7 +267,7 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
     inv_scale : torch.Tensor, shape (B,)
         ``1 / s_b``.
     released : torch.Tensor
-        Flat spike indices of step ``k - R - 1`` (their refractory period ends now).
+        Flat indices of the spikes of step ``k - R - 1`` (their refractory period ends).
     c : StepConstants
 
     Returns
@@ -270,8 +284,28 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
         state.v.index_add_(1, units, mv.expand(-1, units.shape[0]))
     spikes = fire(state, k, c)
     update_synapses(state, spikes, inv_scale, c)
-    state.v.view(-1).index_fill_(0, spikes.flat, c.v_reset)
+    _fill(state.v, spikes.flat, c.v_reset)
     return spikes
+
+
+def _numpy_path(t: torch.Tensor) -> bool:
+    return NUMPY_ON_CPU and t.is_cpu
+
+
+def _fill(t: torch.Tensor, flat: torch.Tensor, value: float) -> None:
+    """``t.view(-1)[flat] = value`` (through numpy on the CPU: less overhead per call)."""
+    if _numpy_path(t):
+        t.numpy().reshape(-1)[flat.numpy()] = value
+    else:
+        t.view(-1).index_fill_(0, flat, value)
+
+
+def _where_equal(t: torch.Tensor, flat: torch.Tensor, value: int) -> torch.Tensor:
+    """The entries of ``flat`` where ``t.view(-1)[flat] == value``."""
+    if _numpy_path(t):
+        idx = flat.numpy()
+        return torch.from_numpy(idx[t.numpy().reshape(-1)[idx] == value])
+    return flat[t.view(-1)[flat] == value]
 
 
 # --------------------------------------------------------------------------------------
@@ -305,39 +339,57 @@ class _Recorder:
 
     def __init__(self, n_trials: int, n_units: int, n_steps: int, downsample: int,
                  record: Sequence[str], record_every: int, w_out: torch.Tensor,
-                 spikes: bool) -> None:
+                 inv_scale: torch.Tensor, spikes: bool) -> None:
         self.downsample, self.record_every, self.w_out = downsample, record_every, w_out
+        self.inv_scale = inv_scale
         self.keep_spikes = spikes
         self.output = torch.empty((n_trials, n_steps // downsample), dtype=w_out.dtype,
                                   device=w_out.device)
         self.traces = {name: np.empty((n_trials, n_steps // record_every, n_units),
                                       dtype=np.dtype(str(w_out.dtype).replace("torch.", "")))
                        for name in record}
-        self.spikes: list[torch.Tensor] = []
-        self.counts: list[int] = []
+        self.blocks: list[np.ndarray] = []  # flat spike indices, int32, filled in order
+        self.filled = 0  # entries used in the last block
+        self.counts = np.zeros(n_steps if spikes else 0, dtype=np.int64)
 
     def __call__(self, k: int, state: State, spikes: torch.Tensor, v_peak: float) -> None:
-        if self.keep_spikes:
-            self.spikes.append(spikes.to(torch.int32))
-            self.counts.append(spikes.numel())
+        n = state.v.shape[1]
+        if self.keep_spikes and spikes.numel():
+            self._log(k, spikes.cpu().numpy())
         if (k + 1) % self.downsample == 0:
-            torch.mv(state.syn[1], self.w_out, out=self.output[:, (k + 1) // self.downsample - 1])
+            torch.mv(state.syn[:, n:], self.w_out,
+                     out=self.output[:, (k + 1) // self.downsample - 1])
         if self.traces and (k + 1) % self.record_every == 0:
             row = (k + 1) // self.record_every - 1
             if "voltages" in self.traces:
                 v = state.v.clone()
-                v.view(-1).index_fill_(0, spikes, v_peak)
+                _fill(v, spikes, v_peak)
                 self.traces["voltages"][:, row] = v.cpu().numpy()
             if "currents" in self.traces:
-                self.traces["currents"][:, row] = state.syn[0].cpu().numpy()
+                self.traces["currents"][:, row] = state.syn[:, :n].cpu().numpy()
             if "rates" in self.traces:
-                self.traces["rates"][:, row] = state.syn[1].cpu().numpy()
+                rates = state.syn[:, n:] / self.inv_scale[:, None]
+                self.traces["rates"][:, row] = rates.cpu().numpy()
+
+    def _log(self, k: int, flat: np.ndarray) -> None:
+        """Append the spikes of step ``k`` to fixed-size blocks (few, large allocations)."""
+        self.counts[k] = flat.size
+        while flat.size:
+            if not self.blocks or self.filled == self.blocks[-1].size:
+                self.blocks.append(np.empty(max(_LOG_BLOCK, flat.size), dtype=np.int32))
+                self.filled = 0
+            take = min(flat.size, self.blocks[-1].size - self.filled)
+            self.blocks[-1][self.filled:self.filled + take] = flat[:take]
+            self.filled, flat = self.filled + take, flat[take:]
 
     def events(self) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices (int32, within the chunk) and spike counts per step."""
-        flat = (torch.cat(self.spikes).cpu().numpy() if self.spikes
-                else np.empty(0, np.int32))
-        return flat, np.asarray(self.counts, dtype=np.int64)
+        if not self.blocks:
+            return np.empty(0, np.int32), self.counts
+        self.blocks[-1] = self.blocks[-1][:self.filled]
+        flat = np.concatenate(self.blocks)
+        self.blocks = []
+        return flat, self.counts
 
 
 def _merge_events(chunks: Sequence[tuple[int, np.ndarray, np.ndarray]], n_units: int,
@@ -352,12 +404,16 @@ def _merge_events(chunks: Sequence[tuple[int, np.ndarray, np.ndarray]], n_units:
     before = np.cumsum(counts, axis=0) - counts  # this step's events of earlier chunks
     trial, unit, step = (np.empty(total, dtype=np.int64) for _ in range(3))
     for c, (first, flat, _) in enumerate(chunks):
-        own_start = np.cumsum(counts[c]) - counts[c]
-        dest = np.arange(flat.size, dtype=np.int64)
-        dest += np.repeat(step_start + before[c] - own_start, counts[c])
-        trial[dest], unit[dest] = np.divmod(flat, n_units)
-        trial[dest] += first
-        step[dest] = np.repeat(np.arange(n_steps, dtype=np.int64), counts[c])
+        own_end = np.cumsum(counts[c])
+        shift = step_start + before[c] - (own_end - counts[c])
+        for s0 in range(0, n_steps, _MERGE_STEPS):  # in slices: bounded temporaries
+            s1 = min(s0 + _MERGE_STEPS, n_steps)
+            e0, e1 = (int(own_end[s0 - 1]) if s0 else 0), int(own_end[s1 - 1])
+            dest = np.repeat(shift[s0:s1], counts[c, s0:s1])
+            dest += np.arange(e0, e1, dtype=np.int64)
+            chunk_trial, unit[dest] = np.divmod(flat[e0:e1], n_units)
+            trial[dest] = chunk_trial + first
+            step[dest] = np.repeat(np.arange(s0, s1, dtype=np.int32), counts[c, s0:s1])
     return trial, unit, step
 
 
@@ -368,8 +424,8 @@ def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
                rec: _Recorder, progress) -> None:
     state = initial_state(v0, c)
     units = torch.tensor(kicks[0].units, device=v0.device) if kicks is not None else None
-    history = collections.deque([torch.empty(0, dtype=torch.int64, device=v0.device)]
-                                * (c.refractory_steps + 1), maxlen=c.refractory_steps + 1)
+    none = torch.empty(0, dtype=torch.int64, device=v0.device)
+    history = collections.deque([none] * (c.refractory_steps + 1), c.refractory_steps + 1)
     drive = None
     for k in range(n_steps):
         if k % hold == 0:
@@ -483,12 +539,12 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     def run(first: int):
         rows = slice(first, min(first + chunk, n_trials))
         rec = _Recorder(rows.stop - first, n_units, n_steps, downsample, record,
-                        record_every, net.w_out, spikes)
+                        record_every, net.w_out, inv_scale[rows], spikes)
         _run_chunk(net, consts, params, stimuli[rows], inv_scale[rows],
                    v0[rows].to(dev, dtype), source, rows,
                    None if kicks is None else (kicks[0], kicks[1][rows]), n_steps, hold,
                    rec, bar)
-        return (rec.output.mul_(inv_scale[rows, None]).cpu().numpy(),
+        return (rec.output.cpu().numpy(),
                 (first, *rec.events()), rec.traces)
 
     with _threads(workers) as pool:
@@ -541,12 +597,33 @@ def _threads(workers: int):
         torch.set_num_threads(saved)
 
 
+def noise_values(seed: int, n_trials: int, n_units: int, n_steps: int,
+                 params: LIFParams | None = None, noise: str = "pool",
+                 dtype: torch.dtype = torch.float64) -> np.ndarray:
+    """The noise ``noise_std * z`` (mV) that :func:`simulate` adds for ``seed``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_trials, n_steps, n_units)
+        Memory: ``n_trials * n_steps * n_units`` values (for cross-checks on short runs).
+    """
+    params = LIFParams() if params is None else params
+    source = _noise_source(noise, params, _child_seeds(seed, 3)[1], n_trials, n_units,
+                           n_steps, dtype, torch.device("cpu"))
+    values = np.zeros((n_trials, n_steps, n_units), dtype=np.dtype(str(dtype)[6:]))
+    if source is not None:
+        rows, buf = slice(0, n_trials), torch.empty((n_trials, n_units), dtype=dtype)
+        for k in range(n_steps):
+            values[:, k] = source.at(rows, k, buf).numpy()
+    return values
+
+
 def _progress_bar(total: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="step", desc="spiking simulation")
 
 
-__all__ = ["NetworkTensors", "RECORDABLE", "State", "StepConstants", "above", "fire",
-           "initial_state", "initial_voltages", "integrate_membrane", "make_constants", "release",
-           "simulate", "step", "update_synapses"]
+__all__ = ["NetworkTensors", "RECORDABLE", "Spikes", "State", "StepConstants", "above",
+           "fire", "initial_state", "initial_voltages", "integrate_membrane", "make_constants",
+           "noise_values", "release", "simulate", "step", "update_synapses"]

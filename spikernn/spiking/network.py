@@ -34,7 +34,10 @@ ModelLike = ModelArtifact | str | os.PathLike
 
 
 def _positive_factors(value: Any, name: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    try:
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        arr = np.empty(0)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"{name}: expected positive finite number(s), got {value!r}")
     return arr

@@ -10,15 +10,19 @@ the batch is split into chunks), so a batch reproduces its trials run in smaller
 Sources
 -------
 :class:`PoolNoise` (the default, fast)
-    Drawing i.i.d. Gaussians took ~40% of a simulation step. The pool source draws one pool of
-    ``P`` rows of N i.i.d. N(0, noise_std^2) values once per simulation and gives each trial
-    and block a window of ``BLOCK_STEPS`` consecutive pool rows starting at a uniformly random
-    row (so unit ``i`` always reads pool column ``i``). Within a window (100 steps x N units)
-    the values are distinct i.i.d. draws; across windows they are reused at independent
-    random offsets, so two windows share values only by chance and then at random lags.
-    The marginal distribution is the pool's empirical Gaussian. This is exact enough for a
-    noise whose role is to desynchronise units (0.1 mV per step against -65..-40 mV), and
-    costs one row gather per step.
+    Drawing i.i.d. Gaussians took ~40% of a simulation step. The pool source draws one flat
+    pool of ``L`` i.i.d. N(0, noise_std^2) values once per simulation, appends its negation,
+    and gives each trial and block a window of ``BLOCK_STEPS * N`` consecutive values starting
+    at a uniformly random flat offset; step ``k % BLOCK_STEPS`` of the block reads the next N
+    values. Within a window the values are distinct i.i.d. draws. Because the offset is not a
+    multiple of N and lands in the pool or in its negation with equal chance, which value a
+    unit reads and its sign change from window to window, so no unit carries a fixed bias
+    (a pool read column by column would give every unit the same small empirical mean in
+    every trial, which shifts its firing rate by a seed-dependent amount). Two windows share
+    values only by chance (they overlap with probability ~ 2 * BLOCK_STEPS * N / L) and then
+    at random lags and units. The marginal distribution is the pool's empirical Gaussian.
+    This is exact enough for a noise whose role is to desynchronise units (0.1 mV per step
+    against -65..-40 mV), and costs one row gather per step.
 :class:`GaussianNoise` (exact)
     Fresh i.i.d. Gaussians from one ``torch.Generator`` per trial (slow: ~4 ns per value).
 :class:`ArrayNoise`
@@ -26,11 +30,11 @@ Sources
 
 Random draws (all on the CPU, float64 for ``GaussianNoise`` seeds, the engine dtype for the
 pool), in this order for :class:`PoolNoise` with generator ``g``:
-``pool = noise_std * torch.randn((P, N), generator=g, dtype=dtype)`` with
-``P = max(MIN_POOL // N, 64 * BLOCK_STEPS)``, then
-``offsets = torch.randint(0, P - BLOCK_STEPS + 1, (n_trials, n_blocks), generator=g)``.
+``flat = noise_std * torch.randn(L, generator=g, dtype=dtype)`` with
+``L = max(MIN_POOL, 64 * BLOCK_STEPS * N)``, ``pool = cat([flat, -flat])``, then
+``offsets = torch.randint(0, 2 L - BLOCK_STEPS * N + 1, (n_trials, n_blocks), generator=g)``.
 Trial ``b``'s noise at step ``k`` for unit ``i`` is
-``pool[offsets[b, k // BLOCK_STEPS] + k % BLOCK_STEPS, i]``.
+``pool[offsets[b, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * N + i]``.
 """
 
 from __future__ import annotations
@@ -94,16 +98,19 @@ class PoolNoise:
     def __init__(self, n_trials: int, n_units: int, n_steps: int, noise_std: float,
                  generator: torch.Generator, dtype: torch.dtype,
                  device: torch.device | str = "cpu") -> None:
-        n_rows = max(MIN_POOL // n_units, 64 * BLOCK_STEPS)
-        pool = torch.randn((n_rows, n_units), generator=generator, dtype=dtype)
-        self.pool = pool.mul_(noise_std).to(device)
-        offsets = torch.randint(0, n_rows - BLOCK_STEPS + 1, (n_trials, n_blocks(n_steps)),
-                                generator=generator)
+        length = max(MIN_POOL, 64 * BLOCK_STEPS * n_units)
+        flat = torch.randn(length, generator=generator, dtype=dtype).mul_(noise_std)
+        pool = torch.cat([flat, flat.neg()]).to(device)
+        # every flat offset is a row: row o holds pool[o : o + N]
+        self.rows = pool.as_strided((pool.numel() - n_units + 1, n_units), (1, 1))
+        self.n_units = n_units
+        offsets = torch.randint(0, pool.numel() - BLOCK_STEPS * n_units + 1,
+                                (n_trials, n_blocks(n_steps)), generator=generator)
         self.offsets = offsets.to(device)
 
     def at(self, trials: slice, k: int, out: torch.Tensor) -> torch.Tensor:
-        rows = self.offsets[trials, k // BLOCK_STEPS] + k % BLOCK_STEPS
-        return torch.index_select(self.pool, 0, rows, out=out)
+        rows = self.offsets[trials, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * self.n_units
+        return torch.index_select(self.rows, 0, rows, out=out)
 
 
 class GaussianNoise(_BlockSource):

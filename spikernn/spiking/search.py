@@ -274,6 +274,8 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     sidecar = _sidecar_path(model_path, results_path)
     done = _load_sidecar(sidecar, settings) if resume else {}
 
+    if not (np.isfinite(memory_budget_mb) and memory_budget_mb > 0):
+        raise ValueError(f"memory_budget_mb: expected a positive number, got {memory_budget_mb!r}")
     net = SpikingNetwork(model, scaling_factor=float(factors[0]), params=params, device=device,
                          dtype=dtype, use_initial_weights=use_initial_weights)
     n_steps = batch.stimulus.shape[2] * round(model.dt_ms * 1e-3 / params.dt)
@@ -286,20 +288,12 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
                disable=not progress)
     try:
         for index, chunk in enumerate(plan):
-            if all(_factor_key(factors[i]) in done for i in chunk):
-                bar.update(len(chunk))
-                continue
-            records = _simulate_factors(net, task, batch, factors[chunk], downsample,
-                                        seed=_chunk_seed(engine_seed, index),
-                                        progress=progress)
-            for i, record in zip(chunk, records, strict=True):
-                done[_factor_key(factors[i])] = record
-            if sidecar is not None:
-                write_json(sidecar, {"settings": settings, "results": done})
-            for i in chunk:
-                bar.update(1)
-                if callback is not None:
-                    callback(float(factors[i]), done[_factor_key(factors[i])]["accuracy"])
+            if not all(_factor_key(factors[i]) in done for i in chunk):
+                records = _simulate_factors(net, task, batch, factors[chunk], downsample,
+                                            seed=_chunk_seed(engine_seed, index),
+                                            progress=progress)
+                _record(done, records, sidecar, settings, callback)
+            bar.update(len(chunk))
     finally:
         bar.close()
     return _finish(task_name_of(task), factors, done, n_trials, int(seed), model, model_path,
@@ -349,6 +343,18 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractSpikingTask, batch: Tri
             "mean_firing_rate_hz": float(rates[rows].mean()),
         })
     return records
+
+
+def _record(done: dict[str, dict], records: list[dict[str, Any]], sidecar: Path | None,
+            settings: dict[str, Any], callback: Callable[[float, float], None] | None) -> None:
+    """Add finished factors to ``done``, write the sidecar file, then tell ``callback``."""
+    for record in records:
+        done[_factor_key(record["scaling_factor"])] = record
+    if sidecar is not None:
+        write_json(sidecar, {"settings": settings, "results": done})
+    if callback is not None:
+        for record in records:
+            callback(record["scaling_factor"], record["accuracy"])
 
 
 def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int, seed: int,
