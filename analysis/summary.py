@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from spikernn.bridges.neo import trial_info
 
 from spikernn.artifact import ModelArtifact
+from spikernn.bridges.neo import trial_info
 from spikernn.spiking.result import SimulationResult
 from spikernn.tasks import AbstractTask
 

@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from spikernn.bridges.brian2 import Brian2StandaloneSimulator, simulate_brian2
 
 from spikernn._io import write_json
 from spikernn.artifact import load_model
+from spikernn.bridges.brian2 import Brian2StandaloneSimulator, simulate_brian2
 from spikernn.rate.model import FR_RNN_dale, create_default_config
 from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.params import LIFParams

@@ -10,6 +10,9 @@ import elephant.statistics as es
 import neo
 import numpy as np
 import pytest
+from spiking_helpers import tiny_model, tiny_model_file
+from test_neo_export import N_TRIALS, N_UNITS, known_result
+
 from spikernn.analysis.comparison import (
     align_traces,
     compare_rate_and_spiking,
@@ -29,9 +32,6 @@ from spikernn.analysis.statistics import (
     spike_time_arrays,
 )
 from spikernn.analysis.summary import analyze
-from spiking_helpers import tiny_model, tiny_model_file
-from test_neo_export import N_TRIALS, N_UNITS, known_result
-
 from spikernn.cli import main
 from spikernn.rate.simulate import RateResult
 from spikernn.spiking.params import LIFParams
@@ -273,6 +273,7 @@ def test_export_and_analyze_commands_end_to_end(tmp_path, capsys):
                  "voltages"]) == 0
     assert main(["export", *common, "--out", str(tmp_path / "a.nix")]) == 0
     from pynwb import NWBHDF5IO
+
     from spikernn.bridges.neo import read_nix
     with NWBHDF5IO(str(tmp_path / "a.nwb"), "r") as io:
         nwb = io.read()

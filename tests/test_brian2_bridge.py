@@ -6,13 +6,13 @@ import brian2
 import numpy as np
 import pytest
 import torch
+from spiking_helpers import tiny_model
+
 from spikernn.bridges.brian2 import (
     Brian2StandaloneSimulator,
     build_brian2_network,
     simulate_brian2,
 )
-from spiking_helpers import tiny_model
-
 from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.params import LIFParams
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from spikernn.bridges.crosscheck import cross_validate, spike_for_spike
 from spiking_helpers import tiny_model, tiny_model_file
 
+from spikernn.bridges.crosscheck import cross_validate, spike_for_spike
 from spikernn.cli import main
 from spikernn.spiking.params import LIFParams
 from spikernn.spiking.result import SimulationResult

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import quantities as pq
-from spikernn.bridges.neo import read_nix, result_to_block, trial_info, write_nix
 from spiking_helpers import tiny_model
 
+from spikernn.bridges.neo import read_nix, result_to_block, trial_info, write_nix
 from spikernn.spiking.params import LIFParams
 from spikernn.spiking.result import SimulationResult
 

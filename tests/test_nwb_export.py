@@ -10,11 +10,11 @@ import pynwb
 import pytest
 from neo.io import NWBIO
 from pynwb import NWBHDF5IO
-from spikernn.bridges.nwb import result_to_nwb, write_nwb
 from spiking_helpers import tiny_model
 from test_neo_export import N_TRIALS, N_UNITS, known_result
 
 from spikernn._version import __version__
+from spikernn.bridges.nwb import result_to_nwb, write_nwb
 
 START = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
 

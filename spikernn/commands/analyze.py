@@ -15,7 +15,7 @@ from typing import Any
 
 from .._io import write_json
 from ..artifact import ModelArtifact, load_model
-from .export import add_trial_arguments, simulate_task_trials
+from .export import add_trial_arguments, export_result, simulate_task_trials
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.PathLike,
                   task_name: str | None = None, n_trials: int = 100, seed: int = 0,
                   scaling_factor: float | None = None, device: str = "cpu",
-                  plots: bool = True) -> dict[str, Any]:
+                  plots: bool = True, export_path: str | os.PathLike | None = None
+                  ) -> dict[str, Any]:
     """Simulate, analyse and write ``analysis.json`` (and figures) into ``out_dir``.
 
     Parameters
@@ -56,6 +57,8 @@ def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.Pa
         Torch device.
     plots : bool
         Write the figures.
+    export_path : path-like, optional
+        Also write the simulated trials there (NWB or NIX, by suffix).
 
     Returns
     -------
@@ -80,6 +83,8 @@ def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.Pa
     files = [write_json(out / "analysis.json", summary)]
     if plots:
         files += plot_analysis(result, summary, out, rate_result, model)
+    if export_path is not None:
+        files.append(export_result(result, model, export_path))
     summary["files"] = [str(f) for f in files]
     return summary
 
