@@ -55,8 +55,8 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import math
+import multiprocessing as mp
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -536,23 +536,22 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
                 max(1, DEFAULT_MEMORY_BUDGET // (_STATE_VALUES * n_units * dtype.itemsize)))
     bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
 
-    def run(first: int):
+    def run(first: int, progress) -> tuple:
         rows = slice(first, min(first + chunk, n_trials))
         rec = _Recorder(rows.stop - first, n_units, n_steps, downsample, record,
                         record_every, net.w_out, inv_scale[rows], spikes)
         _run_chunk(net, consts, params, stimuli[rows], inv_scale[rows],
                    v0[rows].to(dev, dtype), source, rows,
                    None if kicks is None else (kicks[0], kicks[1][rows]), n_steps, hold,
-                   rec, bar)
+                   rec, progress)
         return (rec.output.cpu().numpy(),
                 (first, *rec.events()), rec.traces)
 
-    with _threads(workers) as pool:
-        try:
-            parts = list(pool.map(run, range(0, n_trials, chunk)))
-        finally:
-            if bar is not None:
-                bar.close()
+    try:
+        parts = _map_chunks(run, range(0, n_trials, chunk), workers, dev, bar)
+    finally:
+        if bar is not None:
+            bar.close()
     outputs, events, traces = zip(*parts, strict=True)
     trial, unit, stp = _merge_events(events, n_units, n_steps)
     return SimulationResult(
@@ -583,18 +582,56 @@ def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trial
     return PoolNoise(n_trials, n_units, n_steps, params.noise_std, _generator(seed), dtype, dev)
 
 
-@contextlib.contextmanager
-def _threads(workers: int):
-    """A thread pool of ``workers``; with more than one, torch ops run single-threaded inside
-    (restored afterwards) so the chunks, not the ops, share the cores."""
+def _map_chunks(run, starts: range, workers: int, dev: torch.device, bar) -> list:
+    """``[run(first, progress) for first in starts]``; on the CPU with one torch thread, the
+    chunks spread over ``workers`` forked processes (threads would serialise on the GIL:
+    a step is many short calls), ``bar`` advanced from a shared step counter."""
+    if dev.type != "cpu":
+        return [run(first, bar) for first in starts]
     saved = torch.get_num_threads()
-    if workers > 1:
-        torch.set_num_threads(1)
+    torch.set_num_threads(1)  # the ops of one step are too small to split over threads
     try:
-        with concurrent.futures.ThreadPoolExecutor(max(1, workers)) as pool:
-            yield pool
+        if workers < 2 or len(starts) < 2 or "fork" not in mp.get_all_start_methods():
+            return [run(first, bar) for first in starts]
+        ctx = mp.get_context("fork")
+        done = ctx.Value("q", 0)
+        with concurrent.futures.ProcessPoolExecutor(
+                min(workers, len(starts)), mp_context=ctx, initializer=_install_job,
+                initargs=(run, done)) as pool:
+            futures = [pool.submit(_run_installed_job, first) for first in starts]
+            while concurrent.futures.wait(futures, timeout=0.25).not_done:
+                if bar is not None:
+                    bar.update(done.value - bar.n)
+            return [f.result() for f in futures]
     finally:
         torch.set_num_threads(saved)
+
+
+class _SharedCounter:
+    """A progress sink (``update(n)``) adding to a shared integer."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def update(self, n: int) -> None:
+        with self.value.get_lock():
+            self.value.value += n
+
+
+_JOB: tuple = ()  # (run, counter) of a forked worker process
+
+
+def _install_job(run, done) -> None:
+    """Initialiser of a forked worker: the chunk function and progress counter (inherited,
+    not pickled)."""
+    global _JOB
+    torch.set_num_threads(1)
+    _JOB = (run, _SharedCounter(done))
+
+
+def _run_installed_job(first: int) -> tuple:
+    run, counter = _JOB
+    return run(first, counter)
 
 
 def noise_values(seed: int, n_trials: int, n_units: int, n_steps: int,
