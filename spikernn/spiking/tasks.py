@@ -24,7 +24,7 @@ import numpy as np
 
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory, TrialBatch, as_generator, normalize_task_name
-from ..tasks.base import SeedLike, _global_numpy_seeded
+from ..tasks.base import Configured, SeedLike, global_numpy_seeded
 from .network import SpikingNetwork
 from .result import SimulationResult
 
@@ -96,7 +96,7 @@ def task_for_model(model: ModelArtifact, task_name: str | None = None,
     return SpikingTaskFactory.create_task(name, settings)
 
 
-class AbstractSpikingTask(ABC):
+class AbstractSpikingTask(Configured, ABC):
     """Base class of spiking tasks (the seed project's interface).
 
     Subclasses implement :meth:`get_default_settings` and :meth:`generate_stimulus`, and
@@ -114,16 +114,6 @@ class AbstractSpikingTask(ABC):
 
     #: Duration of one rate step of the task's time base, ms.
     dt_ms: ClassVar[float] = 5.0
-
-    def __init__(self, settings: Mapping[str, Any] | None = None, seed: SeedLike = None):
-        merged = dict(self.get_default_settings())
-        merged.update(settings or {})
-        self.settings: dict[str, Any] = merged
-        self.rng = as_generator(seed)
-        self.validate_settings()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(settings={self.settings!r})"
 
     # -- the seed project's interface ---------------------------------------------------
     @abstractmethod
@@ -183,7 +173,7 @@ class AbstractSpikingTask(ABC):
             raise ValueError(f"trial_types: expected {n_trials} names, got {len(trial_types)}")
         rng = self.rng if seed is None else as_generator(seed)
         stims, labels = [], []
-        with _global_numpy_seeded(rng):
+        with global_numpy_seeded(rng):
             for trial_type in trial_types:
                 stimulus, label = self.generate_stimulus(trial_type=trial_type)
                 stims.append(np.atleast_2d(np.asarray(stimulus, dtype=np.float32)))

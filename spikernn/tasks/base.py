@@ -52,7 +52,7 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
 
 
 @contextlib.contextmanager
-def _global_numpy_seeded(rng: np.random.Generator) -> Iterator[None]:
+def global_numpy_seeded(rng: np.random.Generator) -> Iterator[None]:
     """Seed numpy's legacy global RNG from ``rng`` for the block, then restore its state.
 
     Custom tasks written for the seed project draw from ``np.random`` directly; this keeps
@@ -66,7 +66,25 @@ def _global_numpy_seeded(rng: np.random.Generator) -> Iterator[None]:
         np.random.set_state(saved)
 
 
-class AbstractTask(ABC):
+class Configured:
+    """Settings merged over defaults, validated, plus a seeded generator.
+
+    The shared constructor of :class:`AbstractTask` and the spiking task adapters: subclasses
+    provide ``get_default_settings()`` and ``validate_settings()``.
+    """
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, seed: SeedLike = None):
+        merged = dict(self.get_default_settings())
+        merged.update(settings or {})
+        self.settings: dict[str, Any] = merged
+        self.rng = as_generator(seed)
+        self.validate_settings()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(settings={self.settings!r})"
+
+
+class AbstractTask(Configured, ABC):
     """Base class of every cognitive task.
 
     Subclasses implement :meth:`validate_settings`, :meth:`generate_stimulus` and
@@ -91,16 +109,6 @@ class AbstractTask(ABC):
     trial_types: ClassVar[tuple[str, ...]] = ()
     #: Duration of one rate-model step in ms (Kim et al. 2019: 5 ms).
     dt_ms: ClassVar[float] = 5.0
-
-    def __init__(self, settings: Mapping[str, Any] | None = None, seed: SeedLike = None):
-        merged = dict(self.get_default_settings())
-        merged.update(settings or {})
-        self.settings: dict[str, Any] = merged
-        self.rng = as_generator(seed)
-        self.validate_settings()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(settings={self.settings!r})"
 
     # -- the seed project's interface ---------------------------------------------------
     @classmethod
@@ -254,7 +262,7 @@ class AbstractTask(ABC):
         The default wraps :meth:`generate_stimulus` for custom tasks; built-in tasks
         override it and draw from ``rng`` directly.
         """
-        with _global_numpy_seeded(rng):
+        with global_numpy_seeded(rng):
             stimulus, label = self.generate_stimulus(trial_type=trial_type)
         return stimulus, label, trial_type or self.trial_type_of(label)
 
