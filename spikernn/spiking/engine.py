@@ -37,7 +37,9 @@ precomputed ``(N, 2N)`` kick table, scaled by ``1 / s_b`` and added into their t
 speed. Refractoriness is a 0/1 gate on the membrane update, cleared at a spike and set again
 ``R + 1`` steps later for the units that have not spiked since. On the CPU the threshold test
 and the sparse fills go through numpy views of the same memory (less overhead per call than
-torch), and chunks of trials run in parallel threads.
+torch), and chunks of trials run in parallel forked processes (threads would serialise on
+the GIL: a step is many short calls), each with one torch thread, writing the readout and
+traces straight into shared memory.
 
 Random draws (all from CPU ``torch.Generator`` objects, so the numbers do not depend on the
 device), for ``seed``: ``seq = numpy.random.SeedSequence(seed)``; three child seeds
@@ -56,6 +58,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import math
+import mmap
 import multiprocessing as mp
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -119,6 +122,15 @@ class StepConstants(NamedTuple):
                              # its trial's rise (double) or syn (single) row
 
 
+class FlatViews(NamedTuple):
+    """Flat views (same memory) of the state entries that spikes index: numpy arrays on the
+    CPU (less overhead per call than torch), tensors elsewhere."""
+
+    v: np.ndarray | torch.Tensor
+    gate: np.ndarray | torch.Tensor
+    last_spike: np.ndarray | torch.Tensor
+
+
 class State(NamedTuple):
     """Simulation state of a batch (tensors updated in place by :func:`step`).
 
@@ -132,6 +144,10 @@ class State(NamedTuple):
         row scales by ``1 / s_b``; the readout is ``W_out . syn[:, N:]``).
     rise : (B, 2N) ``[h_I | h_r / s_b] * dt`` (double-exponential synapse; empty otherwise).
     scratch : (2, B, N) work space: membrane update, noise buffer.
+    flat : FlatViews of ``v``, ``gate`` and ``last_spike``.
+    hits : (bool (8 W,), bool (W,)) with ``W = ceil(B N / 8)``: work space of the numpy
+        threshold test (``v >= v_th``, then whether any of 8 consecutive entries is a hit);
+        None on the torch path.
     """
 
     v: torch.Tensor
@@ -140,14 +156,17 @@ class State(NamedTuple):
     syn: torch.Tensor
     rise: torch.Tensor
     scratch: torch.Tensor
+    flat: FlatViews
+    hits: tuple[np.ndarray, np.ndarray] | None
 
 
 class Spikes(NamedTuple):
-    """The spikes of one step: flat indices ``trial * N + unit`` (ascending), trials, units."""
+    """The spikes of one step: flat indices ``trial * N + unit`` (ascending), trials, units
+    (int64 numpy arrays on the numpy path, tensors on the torch path)."""
 
-    flat: torch.Tensor
-    trial: torch.Tensor
-    unit: torch.Tensor
+    flat: np.ndarray | torch.Tensor
+    trial: np.ndarray | torch.Tensor
+    unit: np.ndarray | torch.Tensor
 
 
 def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
@@ -155,12 +174,17 @@ def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
     n_trials, n_units = v0.shape
     width = (n_trials, 2 * n_units)
     like = dict(dtype=v0.dtype, device=v0.device)
-    return State(v=v0.clone(), gate=torch.ones_like(v0),
-                 last_spike=torch.full(v0.shape, -c.refractory_steps - 1, dtype=torch.int32,
-                                       device=v0.device),
-                 syn=torch.zeros(width, **like),
+    v, gate = v0.clone(), torch.ones_like(v0)
+    last_spike = torch.full(v0.shape, -c.refractory_steps - 1, dtype=torch.int32,
+                            device=v0.device)
+    host = _numpy_path(v0)
+    flat = FlatViews(*(t.numpy().reshape(-1) if host else t.view(-1)
+                       for t in (v, gate, last_spike)))
+    n_words = -(-v0.numel() // 8)
+    return State(v=v, gate=gate, last_spike=last_spike, syn=torch.zeros(width, **like),
                  rise=torch.zeros(width if c.double else (0,), **like),
-                 scratch=torch.empty((2, n_trials, n_units), **like))
+                 scratch=torch.empty((2, n_trials, n_units), **like), flat=flat,
+                 hits=(np.zeros(8 * n_words, bool), np.zeros(n_words, bool)) if host else None)
 
 
 # --------------------------------------------------------------------------------------
@@ -193,41 +217,40 @@ def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> N
     state.v.addcmul_(dv, state.gate, value=c.leak)
 
 
-def release(state: State, k: int, earlier: torch.Tensor, c: StepConstants) -> None:
+def release(state: State, k: int, earlier: np.ndarray | torch.Tensor, c: StepConstants) -> None:
     """Units that spiked in step ``k - R - 1`` (flat indices ``earlier``) and not since
     integrate again from step ``k``."""
-    if earlier.numel():
-        _fill(state.gate, _where_equal(state.last_spike, earlier, k - c.refractory_steps - 1),
-              1.0)
+    if len(earlier):
+        flat = state.flat
+        flat.gate[earlier[flat.last_spike[earlier] == k - c.refractory_steps - 1]] = 1.0
 
 
 def fire(state: State, k: int, c: StepConstants) -> Spikes:
     """Step 5: the units at or above threshold; they become refractory."""
-    spikes = above(state.v, c.v_th)
-    _fill(state.last_spike, spikes.flat, k)
+    spikes = above(state, c.v_th)
+    state.flat.last_spike[spikes.flat] = k
     if c.refractory_steps:
-        _fill(state.gate, spikes.flat, 0.0)
+        state.flat.gate[spikes.flat] = 0.0
     return spikes
 
 
-def above(v: torch.Tensor, threshold: float) -> Spikes:
-    """The entries of ``v`` (B, N) at or above ``threshold``.
+def above(state: State, threshold: float) -> Spikes:
+    """The entries of ``state.v`` (B, N) at or above ``threshold``.
 
-    On the CPU, numpy compares and finds the (sparse) hits eight entries at a time, several
+    On the numpy path the hits are found eight entries at a time (they are sparse), several
     times faster than ``torch.nonzero``.
     """
-    n = v.shape[1]
-    if not _numpy_path(v):
-        flat = torch.ge(v, threshold).view(-1).nonzero().squeeze(1)
+    n = state.v.shape[1]
+    if state.hits is None:
+        flat = torch.ge(state.v, threshold).view(-1).nonzero().squeeze(1)
         return Spikes(flat, flat // n, flat % n)
-    values = v.numpy().reshape(-1)
-    mask = np.zeros(-(-values.size // 8) * 8, dtype=bool)
-    np.greater_equal(values, threshold, out=mask[:values.size])
-    words = np.flatnonzero(mask.view(np.uint64))
-    rows, cols = np.nonzero(mask.reshape(-1, 8)[words])
-    flat = words[rows] * 8 + cols
-    trial, unit = np.divmod(flat, n)
-    return Spikes(torch.from_numpy(flat), torch.from_numpy(trial), torch.from_numpy(unit))
+    hits, words = state.hits
+    np.greater_equal(state.flat.v, threshold, out=hits[:state.flat.v.size])
+    np.not_equal(hits.view(np.uint64), 0, out=words)
+    word = np.flatnonzero(words)
+    rows, cols = np.nonzero(hits.reshape(-1, 8)[word])
+    flat = word[rows] * 8 + cols
+    return Spikes(flat, *np.divmod(flat, n))
 
 
 def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
@@ -241,15 +264,16 @@ def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
     else:
         state.syn.mul_(c.decay)
         target = state.syn
-    if spikes.flat.numel():
-        jumps = c.kick.index_select(0, spikes.unit)
-        jumps.mul_(inv_scale.index_select(0, spikes.trial)[:, None])
-        target.index_add_(0, spikes.trial, jumps)
+    if len(spikes.flat):
+        trial = torch.as_tensor(spikes.trial)
+        jumps = c.kick.index_select(0, torch.as_tensor(spikes.unit))
+        jumps.mul_(inv_scale.index_select(0, trial)[:, None])
+        target.index_add_(0, trial, jumps)
 
 
 def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
          kick: tuple[torch.Tensor, torch.Tensor] | None, inv_scale: torch.Tensor,
-         released: torch.Tensor, c: StepConstants) -> Spikes:
+         released: np.ndarray | torch.Tensor, c: StepConstants) -> Spikes:
     """Advance ``state`` by integration step ``k`` (steps 1-7 of the module docstring).
 
     Parameters
@@ -266,7 +290,7 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
         Perturbation of this step.
     inv_scale : torch.Tensor, shape (B,)
         ``1 / s_b``.
-    released : torch.Tensor
+    released : numpy.ndarray or torch.Tensor
         Flat indices of the spikes of step ``k - R - 1`` (their refractory period ends).
     c : StepConstants
 
@@ -284,28 +308,12 @@ def step(state: State, k: int, drive: torch.Tensor, noise: torch.Tensor | None,
         state.v.index_add_(1, units, mv.expand(-1, units.shape[0]))
     spikes = fire(state, k, c)
     update_synapses(state, spikes, inv_scale, c)
-    _fill(state.v, spikes.flat, c.v_reset)
+    state.flat.v[spikes.flat] = c.v_reset
     return spikes
 
 
 def _numpy_path(t: torch.Tensor) -> bool:
     return NUMPY_ON_CPU and t.is_cpu
-
-
-def _fill(t: torch.Tensor, flat: torch.Tensor, value: float) -> None:
-    """``t.view(-1)[flat] = value`` (through numpy on the CPU: less overhead per call)."""
-    if _numpy_path(t):
-        t.numpy().reshape(-1)[flat.numpy()] = value
-    else:
-        t.view(-1).index_fill_(0, flat, value)
-
-
-def _where_equal(t: torch.Tensor, flat: torch.Tensor, value: int) -> torch.Tensor:
-    """The entries of ``flat`` where ``t.view(-1)[flat] == value``."""
-    if _numpy_path(t):
-        idx = flat.numpy()
-        return torch.from_numpy(idx[t.numpy().reshape(-1)[idx] == value])
-    return flat[t.view(-1)[flat] == value]
 
 
 # --------------------------------------------------------------------------------------
@@ -335,27 +343,32 @@ def _generator(seed: int) -> torch.Generator:
 
 
 class _Recorder:
-    """Readout, sparse spikes and the opt-in traces of one chunk."""
+    """Readout, sparse spikes and the opt-in traces of one chunk.
 
-    def __init__(self, n_trials: int, n_units: int, n_steps: int, downsample: int,
-                 record: Sequence[str], record_every: int, w_out: torch.Tensor,
+    The readout and the traces are written into the chunk's rows of the whole batch's arrays
+    ``output`` (n_trials, n_steps // downsample) and ``traces`` (shared memory, so forked
+    worker processes fill them in place); call :meth:`finish` at the end.
+    """
+
+    def __init__(self, output: np.ndarray, traces: dict[str, np.ndarray], n_steps: int,
+                 downsample: int, record_every: int, w_out: torch.Tensor,
                  inv_scale: torch.Tensor, spikes: bool) -> None:
         self.downsample, self.record_every, self.w_out = downsample, record_every, w_out
         self.inv_scale = inv_scale
         self.keep_spikes = spikes
-        self.output = torch.empty((n_trials, n_steps // downsample), dtype=w_out.dtype,
-                                  device=w_out.device)
-        self.traces = {name: np.empty((n_trials, n_steps // record_every, n_units),
-                                      dtype=np.dtype(str(w_out.dtype).replace("torch.", "")))
-                       for name in record}
+        self.host_output = output
+        self.output = torch.from_numpy(output) if w_out.is_cpu else \
+            torch.empty(output.shape, dtype=w_out.dtype, device=w_out.device)
+        self.traces = traces
         self.blocks: list[np.ndarray] = []  # flat spike indices, int32, filled in order
         self.filled = 0  # entries used in the last block
         self.counts = np.zeros(n_steps if spikes else 0, dtype=np.int64)
 
-    def __call__(self, k: int, state: State, spikes: torch.Tensor, v_peak: float) -> None:
+    def __call__(self, k: int, state: State, spikes: np.ndarray | torch.Tensor,
+                 v_peak: float) -> None:
         n = state.v.shape[1]
-        if self.keep_spikes and spikes.numel():
-            self._log(k, spikes.cpu().numpy())
+        if self.keep_spikes and len(spikes):
+            self._log(k, spikes if isinstance(spikes, np.ndarray) else spikes.cpu().numpy())
         if (k + 1) % self.downsample == 0:
             torch.mv(state.syn[:, n:], self.w_out,
                      out=self.output[:, (k + 1) // self.downsample - 1])
@@ -363,7 +376,7 @@ class _Recorder:
             row = (k + 1) // self.record_every - 1
             if "voltages" in self.traces:
                 v = state.v.clone()
-                _fill(v, spikes, v_peak)
+                v.view(-1)[torch.as_tensor(spikes, device=v.device)] = v_peak
                 self.traces["voltages"][:, row] = v.cpu().numpy()
             if "currents" in self.traces:
                 self.traces["currents"][:, row] = state.syn[:, :n].cpu().numpy()
@@ -381,6 +394,11 @@ class _Recorder:
             take = min(flat.size, self.blocks[-1].size - self.filled)
             self.blocks[-1][self.filled:self.filled + take] = flat[:take]
             self.filled, flat = self.filled + take, flat[take:]
+
+    def finish(self) -> None:
+        """Copy a readout computed on another device into ``output``."""
+        if not self.w_out.is_cpu:
+            self.host_output[:] = self.output.cpu().numpy()
 
     def events(self) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices (int32, within the chunk) and spike counts per step."""
@@ -424,7 +442,8 @@ def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
                rec: _Recorder, progress) -> None:
     state = initial_state(v0, c)
     units = torch.tensor(kicks[0].units, device=v0.device) if kicks is not None else None
-    none = torch.empty(0, dtype=torch.int64, device=v0.device)
+    none = np.empty(0, np.int64) if state.hits is not None else \
+        torch.empty(0, dtype=torch.int64, device=v0.device)
     history = collections.deque([none] * (c.refractory_steps + 1), c.refractory_steps + 1)
     drive = None
     for k in range(n_steps):
@@ -486,8 +505,8 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     progress : bool
         Show a tqdm progress bar.
     workers : int, optional
-        Chunks simulated in parallel threads (each with one torch thread); defaults to
-        ``torch.get_num_threads()`` on the CPU, 1 on a GPU.
+        Chunks simulated in parallel (forked) processes on the CPU, each with one torch
+        thread; defaults to ``torch.get_num_threads()`` on the CPU, 1 on a GPU.
     spikes : bool
         Keep the spike events (default); False leaves them empty and saves their memory
         (8 bytes per spike while running, 24 in the result), e.g. for a search.
@@ -536,31 +555,35 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
                 max(1, DEFAULT_MEMORY_BUDGET // (_STATE_VALUES * n_units * dtype.itemsize)))
     bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
 
-    def run(first: int, progress) -> tuple:
+    host_dtype = np.dtype(str(dtype).replace("torch.", ""))
+    output = _shared_empty((n_trials, n_steps // downsample), host_dtype)
+    traces = {name: _shared_empty((n_trials, n_steps // record_every, n_units), host_dtype)
+              for name in record}
+
+    def run(first: int, progress) -> tuple[int, np.ndarray, np.ndarray]:
         rows = slice(first, min(first + chunk, n_trials))
-        rec = _Recorder(rows.stop - first, n_units, n_steps, downsample, record,
-                        record_every, net.w_out, inv_scale[rows], spikes)
+        rec = _Recorder(output[rows], {name: t[rows] for name, t in traces.items()}, n_steps,
+                        downsample, record_every, net.w_out, inv_scale[rows], spikes)
         _run_chunk(net, consts, params, stimuli[rows], inv_scale[rows],
                    v0[rows].to(dev, dtype), source, rows,
                    None if kicks is None else (kicks[0], kicks[1][rows]), n_steps, hold,
                    rec, progress)
-        return (rec.output.cpu().numpy(),
-                (first, *rec.events()), rec.traces)
+        rec.finish()
+        return (first, *rec.events())
 
     try:
-        parts = _map_chunks(run, range(0, n_trials, chunk), workers, dev, bar)
+        events = _map_chunks(run, range(0, n_trials, chunk), workers, dev, bar)
     finally:
         if bar is not None:
             bar.close()
-    outputs, events, traces = zip(*parts, strict=True)
     trial, unit, stp = _merge_events(events, n_units, n_steps)
     return SimulationResult(
-        output=np.concatenate(outputs), spike_trial=trial, spike_unit=unit,
+        output=output, spike_trial=trial, spike_unit=unit,
         spike_step=stp, dt=params.dt, n_steps=n_steps, downsample=downsample,
         scaling_factors=scaling_factors.detach().cpu().double().numpy(),
         exc=np.ones(n_units, bool) if exc is None else np.asarray(exc, bool), params=params,
         record_every=record_every, v0=v0.numpy(), seed=seed,
-        **{name: np.concatenate([t[name] for t in traces]) for name in record})
+        **traces)
 
 
 def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trials: int,
@@ -582,6 +605,14 @@ def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trial
     return PoolNoise(n_trials, n_units, n_steps, params.noise_std, _generator(seed), dtype, dev)
 
 
+def _shared_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array in anonymous shared memory: forked worker processes write
+    into it in place (nothing is copied back)."""
+    count = math.prod(shape)
+    buffer = mmap.mmap(-1, max(1, count * dtype.itemsize))
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
 def _map_chunks(run, starts: range, workers: int, dev: torch.device, bar) -> list:
     """``[run(first, progress) for first in starts]``; on the CPU with one torch thread, the
     chunks spread over ``workers`` forked processes (threads would serialise on the GIL:
@@ -591,18 +622,24 @@ def _map_chunks(run, starts: range, workers: int, dev: torch.device, bar) -> lis
     saved = torch.get_num_threads()
     torch.set_num_threads(1)  # the ops of one step are too small to split over threads
     try:
-        if workers < 2 or len(starts) < 2 or "fork" not in mp.get_all_start_methods():
+        if workers < 2 or len(starts) < 2 or "fork" not in mp.get_all_start_methods() \
+                or mp.current_process().daemon:  # daemonic processes cannot have children
             return [run(first, bar) for first in starts]
         ctx = mp.get_context("fork")
         done = ctx.Value("q", 0)
-        with concurrent.futures.ProcessPoolExecutor(
-                min(workers, len(starts)), mp_context=ctx, initializer=_install_job,
-                initargs=(run, done)) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            min(workers, len(starts)), mp_context=ctx, initializer=_install_job,
+            initargs=(run, done))
+        try:
             futures = [pool.submit(_run_installed_job, first) for first in starts]
-            while concurrent.futures.wait(futures, timeout=0.25).not_done:
+            pending = futures
+            while pending:
+                pending = concurrent.futures.wait(pending, timeout=0.25).not_done
                 if bar is not None:
                     bar.update(done.value - bar.n)
             return [f.result() for f in futures]
+        finally:
+            pool.shutdown(cancel_futures=True)
     finally:
         torch.set_num_threads(saved)
 
@@ -661,6 +698,6 @@ def _progress_bar(total: int):
     return tqdm(total=total, unit="step", desc="spiking simulation")
 
 
-__all__ = ["NetworkTensors", "RECORDABLE", "Spikes", "State", "StepConstants", "above",
+__all__ = ["FlatViews", "NetworkTensors", "RECORDABLE", "Spikes", "State", "StepConstants", "above",
            "fire", "initial_state", "initial_voltages", "integrate_membrane", "make_constants",
            "noise_values", "release", "simulate", "step", "update_synapses"]

@@ -62,7 +62,7 @@ class NoiseSource(Protocol):
 
 class _BlockSource:
     """A source that produces whole blocks (subclasses define ``block``) and serves steps;
-    several groups of trials may be served at once (one thread each)."""
+    several groups of trials (chunks) may be served in turn."""
 
     def block(self, trials: slice, index: int) -> torch.Tensor:
         raise NotImplementedError
@@ -99,8 +99,10 @@ class PoolNoise:
                  generator: torch.Generator, dtype: torch.dtype,
                  device: torch.device | str = "cpu") -> None:
         length = max(MIN_POOL, 64 * BLOCK_STEPS * n_units)
-        flat = torch.randn(length, generator=generator, dtype=dtype).mul_(noise_std)
-        pool = torch.cat([flat, flat.neg()]).to(device)
+        pool = torch.empty(2 * length, dtype=dtype)
+        flat = torch.randn(length, generator=generator, dtype=dtype, out=pool[:length])
+        torch.neg(flat.mul_(noise_std), out=pool[length:])
+        pool = pool.to(device)
         # every flat offset is a row: row o holds pool[o : o + N]
         self.rows = pool.as_strided((pool.numel() - n_units + 1, n_units), (1, 1))
         self.n_units = n_units
