@@ -51,13 +51,16 @@ def test_run_writes_everything_into_one_folder(tmp_path, capsys):
     ["evaluate", "MODEL", "--scaling-factor", "-3"],
     ["search", "MISSING.mat"],
 ])
-def test_bad_input_exits_with_status_2(tmp_path, capsys, argv):
+def test_bad_input_exits_with_status_2(tmp_path, capsys, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
     path = tiny_model_file(tmp_path)
+    before = set(tmp_path.iterdir())
     argv = [str(path) if a == "MODEL" else str(tmp_path / a) if a == "MISSING.mat" else a
             for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"spikernn {argv[0]}: error:") and len(err.splitlines()) == 1
+    assert set(tmp_path.iterdir()) == before  # nothing written on bad input
 
 
 def test_bad_scaling_factor_range_is_an_argument_error(tmp_path, capsys):

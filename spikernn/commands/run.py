@@ -27,6 +27,7 @@ from .._io import write_json
 from ..artifact import ModelArtifact, load_model
 from ..spiking.eval_tasks import evaluate_task, format_metrics
 from ..spiking.search import lambda_grid_search
+from ..spiking.tasks import SpikingTaskFactory
 from ..tasks import normalize_task_name
 from .analyze import analyze_model, format_summary
 from .search import add_simulation_arguments, format_search
@@ -110,6 +111,7 @@ def run_pipeline(task: str = "go_nogo", out_dir: str | os.PathLike | None = None
         raise ValueError(f"analysis_trials: expected >= 0, got {analysis_trials}")
     start = time.perf_counter()
     name = normalize_task_name(task)
+    SpikingTaskFactory.create_task(name)  # unknown task: fail before writing anything
     out = Path(out_dir if out_dir is not None else f"spikernn-run-{name}")
     artifact = _source_model(name, model, train, seed, device, progress)
     model_path = artifact.save(out / f"{name}_model.mat")
