@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._io import write_json
+from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..tasks import TrialBatch
 from .network import SpikingNetwork
@@ -388,7 +389,8 @@ def _chunk_seed(engine_seed: int, index: int) -> int:
 def _settings_key(model: ModelArtifact, task: AbstractSpikingTask, n_trials: int, seed: int,
                   params: LIFParams, dtype: torch.dtype, use_initial_weights: bool,
                   downsample: int) -> dict[str, Any]:
-    """Everything a per-factor result depends on (a resumed search must match it)."""
+    """Everything a per-factor result depends on (a resumed search must match it); the
+    library version stands for the engine, so results of another release are not reused."""
     digest = hashlib.sha256()
     for arr in (model.w, model.w0, model.m, model.som_m, model.w_in, model.w_out,
                 model.tau_steps):
@@ -398,6 +400,7 @@ def _settings_key(model: ModelArtifact, task: AbstractSpikingTask, n_trials: int
         "task_settings": task.settings, "n_trials": int(n_trials), "seed": seed,
         "params": params.to_dict(), "dtype": str(dtype),
         "use_initial_weights": bool(use_initial_weights), "downsample": int(downsample),
+        "spikernn_version": __version__,
     }
     return json.loads(json.dumps(key, default=_plain))
 
