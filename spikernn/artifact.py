@@ -147,11 +147,20 @@ class ModelArtifact:
         """Number of input channels."""
         return int(self.w_in.shape[1])
 
+    def effective_matrix(self, w: np.ndarray) -> np.ndarray:
+        """``(relu(w) @ m) * som_m`` for magnitudes ``w`` (``w`` as is without Dale)."""
+        w = np.maximum(w, 0.0) if self.apply_dale else w
+        return (w @ self.m) * self.som_m
+
     @property
     def w_effective(self) -> np.ndarray:
-        """Effective recurrent matrix ``(relu(w) @ m) * som_m`` (``w`` as is without Dale)."""
-        w = np.maximum(self.w, 0.0) if self.apply_dale else self.w
-        return (w @ self.m) * self.som_m
+        """Trained effective recurrent matrix, :meth:`effective_matrix` of ``w``."""
+        return self.effective_matrix(self.w)
+
+    @property
+    def w0_effective(self) -> np.ndarray:
+        """Initial effective recurrent matrix, :meth:`effective_matrix` of ``w0``."""
+        return self.effective_matrix(self.w0)
 
     @property
     def tau_steps(self) -> np.ndarray:

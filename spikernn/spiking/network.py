@@ -93,11 +93,7 @@ class SpikingNetwork:
                                       w_out=t(self.model.w_out[0]), tau_d=t(self.tau_d))
 
     def _rate_weights(self) -> np.ndarray:
-        m = self.model
-        if not self.use_initial_weights:
-            return m.w_effective
-        w0 = np.maximum(m.w0, 0.0) if m.apply_dale else m.w0
-        return (w0 @ m.m) * m.som_m
+        return self.model.w0_effective if self.use_initial_weights else self.model.w_effective
 
     def __repr__(self) -> str:
         return (f"SpikingNetwork(N={self.N}, scaling_factor={self.scaling_factor}, "

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory, TrialBatch, as_generator, normalize_task_name
-from ..tasks.base import Configured, SeedLike, global_numpy_seeded
+from ..tasks.base import Configured, SeedLike, global_numpy_seeded, score_traces
 from .network import SpikingNetwork
 from .result import SimulationResult
 
@@ -187,12 +187,7 @@ class AbstractSpikingTask(Configured, ABC):
     def score(self, outputs: np.ndarray, labels: Sequence[Hashable],
               samples_per_step: float) -> np.ndarray:
         """Score spiking readouts, shape (batch, samples): bool array (batch,)."""
-        outputs = np.asarray(outputs)
-        if outputs.ndim != 2 or outputs.shape[0] != len(labels):
-            raise ValueError(
-                f"outputs: expected shape (batch={len(labels)}, samples), got {outputs.shape}")
-        return np.array([self.is_correct(o, lab, samples_per_step)
-                         for o, lab in zip(outputs, labels, strict=True)], dtype=bool)
+        return score_traces(self.is_correct, outputs, labels, samples_per_step)
 
     def run_trials(self, spiking_rnn: SpikingNetwork, n_trials: int = 100, seed: SeedLike = None,
                    trial_types: str | Sequence[str] | None = None,

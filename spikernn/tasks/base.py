@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -64,6 +64,34 @@ def global_numpy_seeded(rng: np.random.Generator) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(saved)
+
+
+def score_traces(is_correct: Callable[[np.ndarray, Hashable, float], bool],
+                 outputs: np.ndarray, labels: Sequence[Hashable],
+                 samples_per_step: float) -> np.ndarray:
+    """Apply a per-trial rule ``is_correct(output, label, samples_per_step)`` to a batch.
+
+    Parameters
+    ----------
+    is_correct : callable
+        The task's rule for one trace.
+    outputs : array-like, shape (batch, samples)
+        Readout traces.
+    labels : sequence
+        One label per trace.
+    samples_per_step : float
+        Samples of a trace per rate step.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (batch,)
+    """
+    outputs = np.asarray(outputs)
+    if outputs.ndim != 2 or outputs.shape[0] != len(labels):
+        raise ValueError(
+            f"outputs: expected shape (batch={len(labels)}, samples), got {outputs.shape}")
+    return np.array([is_correct(o, lab, samples_per_step)
+                     for o, lab in zip(outputs, labels, strict=True)], dtype=bool)
 
 
 class Configured:
@@ -199,12 +227,7 @@ class AbstractTask(Configured, ABC):
         -------
         numpy.ndarray of bool, shape (batch,)
         """
-        outputs = np.asarray(outputs)
-        if outputs.ndim != 2 or outputs.shape[0] != len(labels):
-            raise ValueError(
-                f"outputs: expected shape (batch={len(labels)}, samples), got {outputs.shape}")
-        return np.array([self.is_correct(o, lab, samples_per_step)
-                         for o, lab in zip(outputs, labels, strict=True)], dtype=bool)
+        return score_traces(self.is_correct, outputs, labels, samples_per_step)
 
     def sample_batch(self, batch_size: int, rng: SeedLike = None,
                      trial_types: str | Sequence[str] | None = None) -> TrialBatch:
