@@ -130,6 +130,12 @@ class ModelArtifact:
 
     def __post_init__(self) -> None:
         _validate(self)
+        _freeze(self)
+
+    def __reduce__(self):
+        # Rebuilt through __init__, so a copy or an unpickled record is validated and
+        # frozen again (pickle would otherwise restore writeable arrays).
+        return (type(self), tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
 
     def __repr__(self) -> str:
         return (f"ModelArtifact(N={self.N}, n_inputs={self.n_inputs}, n_exc={int(self.exc.sum())},"
@@ -248,6 +254,76 @@ def _validate(a: ModelArtifact) -> None:
             a.scaling_factors is not None and a.scaling_factors.shape != a.all_perfs.shape):
         raise _field_error("all_perfs", "one accuracy per entry of 'scaling_factors'",
                            f"{None if a.all_perfs is None else a.all_perfs.shape}")
+
+
+def _refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+    raise TypeError("ModelArtifact fields are read-only; use artifact.replace(...) with a "
+                    "changed copy (dict(...), list(...)) instead")
+
+
+class FrozenDict(dict):
+    """A read-only ``dict`` (still a ``dict``, so it compares and serialises as one)."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FrozenDict:
+        return self
+
+
+class FrozenList(list):
+    """A read-only ``list`` (still a ``list``, so it compares and serialises as one)."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore
+
+    def __reduce__(self):
+        return (FrozenList, (list(self),))
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FrozenList:
+        return self
+
+
+def _frozen_value(value: Any) -> Any:
+    """A read-only copy of a JSON-like value (dicts, lists, tuples, scalars)."""
+    if isinstance(value, Mapping):
+        return FrozenDict({k: _frozen_value(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(_frozen_value(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_frozen_value(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return _frozen_array(value)
+    return value
+
+
+def _frozen_array(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as a read-only array that no other object can write to (copied unless it
+    already is one)."""
+    if not arr.flags.writeable and arr.flags.owndata:
+        return arr
+    frozen = np.array(arr, copy=True)
+    frozen.flags.writeable = False
+    return frozen
+
+
+def _freeze(a: ModelArtifact) -> None:
+    """Make every array of ``a`` read-only and its dicts immutable (after validation)."""
+    for f in dataclasses.fields(a):
+        value = getattr(a, f.name)
+        if isinstance(value, np.ndarray):
+            object.__setattr__(a, f.name, _frozen_array(value))
+        elif isinstance(value, Mapping):
+            object.__setattr__(a, f.name, _frozen_value(value))
 
 
 # --------------------------------------------------------------------------------------
@@ -444,7 +520,7 @@ def save_pth(a: ModelArtifact, path: str | os.PathLike) -> Path:
 
     record: dict[str, Any] = {}
     for name, value in to_mat_dict(a).items():
-        record[name] = (torch.from_numpy(np.ascontiguousarray(value))
+        record[name] = (torch.tensor(np.ascontiguousarray(value))
                         if isinstance(value, np.ndarray) else value)
     with atomic_path(path, suffix=".pth") as tmp:
         torch.save(record, tmp)

@@ -198,3 +198,34 @@ def test_inconsistent_records_are_rejected():
         art.replace(activation="tanh")
     with pytest.raises(ModelFileError, match="'all_perfs'"):
         art.replace(all_perfs=np.array([0.5]))
+
+
+def test_artifact_is_really_frozen():
+    """Arrays are read-only after validation; the caller's arrays are not aliased; dicts and
+    their lists refuse changes; copies and unpickled records stay frozen."""
+    import copy
+    import pickle
+
+    from spikernn.pretrained import load_pretrained
+
+    art = load_pretrained("go_nogo")
+    with pytest.raises(ValueError, match="read-only"):
+        art.w[0, 0] = -1
+    for name in ("w0", "m", "som_m", "w_in", "w_out", "inh", "exc", "taus_gaus",
+                 "taus_gaus0", "scaling_factors", "all_perfs"):
+        assert not getattr(_artifact(), name).flags.writeable, name
+    w = np.array(art.w)
+    rebuilt = art.replace(w=w)
+    w[0, 0] = 123.0  # the caller's array is not the artifact's
+    assert rebuilt.w[0, 0] != 123.0
+    mine = _artifact()
+    with pytest.raises(TypeError, match="read-only"):
+        mine.task_settings["T"] = 1
+    with pytest.raises(TypeError, match="read-only"):
+        mine.training["history"]["loss"].append(1.0)
+    assert mine.training["history"]["loss"] == [9.5, 3.25]
+    for clone in (pickle.loads(pickle.dumps(art)), copy.deepcopy(art), copy.copy(art)):
+        assert not clone.w.flags.writeable
+        np.testing.assert_array_equal(clone.w, art.w)
+    with pytest.raises(TypeError, match="read-only"):
+        pickle.loads(pickle.dumps(mine)).task_settings["T"] = 1

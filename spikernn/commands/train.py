@@ -15,6 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from .._validate import check_device
 from ..rate.model import RNNConfig
 from ..rate.training import Trainer, TrainingConfig, TrainingResult, resolve_seed
 from ..tasks import TaskFactory, normalize_task_name
@@ -150,26 +151,11 @@ def _build_trainer(args: argparse.Namespace, seed: int, checkpoint: Path) -> Tra
     return Trainer(task, model_config, config)
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"--device: expected a torch device such as 'cpu' or 'cuda:0', "
-                         f"got {device!r}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device: {device!r} requested but CUDA is not available")
-    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"--device: expected a CUDA index below "
-                         f"{torch.cuda.device_count()}, got {device!r}")
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, print a summary and write the model files; see the module docstring."""
     if len(args.decay_taus) not in (1, 2):
         raise ValueError(f"--decay-taus: expected one or two values, got {args.decay_taus}")
-    _check_device(args.device)
+    check_device(args.device, "--device")
     if args.resume and args.seed is None:
         raise ValueError("--resume: expected --seed (it names the checkpoint to continue)")
     seed = resolve_seed(args.seed)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validate import check_seed
 from ..artifact import ACTIVATIONS, ModelArtifact, load_model
 from ..tasks import as_generator
 
@@ -161,9 +162,8 @@ class RNNConfig:
                "(tau_min, tau_max) with 1 <= tau_min <= tau_max, or (tau,), in rate steps")
         _check(self.noise_std, "noise_std", np.isfinite(self.noise_std) and self.noise_std >= 0,
                "a non-negative number")
-        _check(self.seed, "seed", self.seed is None or (isinstance(self.seed, int)
-                                                        and self.seed >= 0),
-               "None or a non-negative integer")
+        if self.seed is not None:
+            check_seed(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a JSON-serialisable dict."""
@@ -308,7 +308,7 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
     def _init_tensors(self, *, w0, w, w_in, w_out, b_out, inh, som_m, taus_gaus, taus_gaus0,
                       device) -> None:
         def t(a, dtype=torch.float32):
-            return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+            return torch.tensor(np.asarray(a), dtype=dtype, device=device)
 
         inh = np.asarray(inh, dtype=bool)
         sign = np.where(inh, -1.0, 1.0) if self.config.apply_dale else np.ones(len(inh))
@@ -471,7 +471,7 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         lesioned = lesion(self.to_artifact(), fraction, scale=scale, connection_types=types,
                           seed=seed)
         with torch.no_grad():
-            self.w.copy_(torch.as_tensor(lesioned.w, dtype=self.w.dtype))
+            self.w.copy_(torch.tensor(lesioned.w, dtype=self.w.dtype))
 
     # -- export -------------------------------------------------------------------------
     def to_artifact(self, task: str | None = None, task_settings: dict | None = None,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .._validate import check_seed
 from ..artifact import ModelArtifact, load_model
 from .model import FR_RNN_dale, torch_threads
 
@@ -83,7 +84,7 @@ def run_rate_model(model: ModelArtifact | FR_RNN_dale | str | os.PathLike, stimu
         net = FR_RNN_dale.from_artifact(load_model(model), device=device)
     generator = None
     if seed is not None:
-        generator = torch.Generator(device=net.device).manual_seed(int(seed))
+        generator = torch.Generator(device=net.device).manual_seed(check_seed(seed))
     with torch_threads(num_threads, net.device):
         output, rates, x = net(stimulus, generator=generator, noise_std=noise_std)
     return RateResult(output=_np(output), rates=_np(rates), x=_np(x))

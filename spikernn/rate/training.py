@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from .._io import _json_default, atomic_path
+from .._validate import check_seed
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory
 from .model import FR_RNN_dale, RNNConfig, torch_threads
@@ -210,7 +211,7 @@ def resolve_seed(seed: int | None) -> int:
     """``seed``, or a fresh non-negative seed drawn from the OS when None (so it is recorded)."""
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**31))
-    return int(seed)
+    return check_seed(seed)
 
 
 class Trainer:
@@ -506,7 +507,7 @@ def eval_rnn(net: FR_RNN_dale, settings: Mapping[str, Any] | None, u, device=Non
     """
     generator = None
     if seed is not None:
-        generator = torch.Generator(device=net.device).manual_seed(int(seed))
+        generator = torch.Generator(device=net.device).manual_seed(check_seed(seed))
     outputs, rates, states = net(np.asarray(u, dtype=np.float32), generator=generator)
     return ([float(v) for v in outputs[0].cpu()],
             [r.reshape(-1, 1) for r in rates[0].cpu().numpy()],

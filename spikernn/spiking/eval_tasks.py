@@ -24,6 +24,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .._io import write_json
+from .._validate import check_device, check_n_trials, check_scaling_factor, check_seed
 from ..artifact import ModelArtifact
 from ..rate.simulate import run_rate_model
 from ..tasks import TrialBatch
@@ -98,6 +99,8 @@ def evaluate_task(task_name: str | None = None,
         No scaling factor (neither given nor recorded), unknown task, bad settings.
     """
     start = time.perf_counter()
+    seed, n_trials = check_seed(seed), check_n_trials(n_trials)
+    check_device(device)
     model, path = resolve_model(_one_model(model_dir, model_path))
     task = task_for_model(model, task_name, task_settings)
     factor = _scaling_factor(model, scaling_factor)
@@ -139,17 +142,10 @@ def _one_model(model_dir, model_path) -> ModelArtifact | str | os.PathLike:
 def _scaling_factor(model: ModelArtifact, scaling_factor: float | None) -> float:
     if scaling_factor is None:
         scaling_factor = model.opt_scaling_factor
-        if scaling_factor is None or not np.isfinite(scaling_factor):
+        if scaling_factor is None:
             raise ValueError("scaling_factor: expected a number (the model holds no search "
                              "result; run lambda_grid_search first), got None")
-    try:
-        value = float(scaling_factor)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"scaling_factor: expected a finite positive number, got "
-                         f"{scaling_factor!r}")
-    return value
+    return check_scaling_factor(scaling_factor)
 
 
 def _rate_outputs(model: ModelArtifact, batch: TrialBatch, seed: int, device: str

@@ -24,6 +24,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validate import (
+    check_device,
+    check_int,
+    check_scaling_factor,
+    check_scaling_factors,
+    check_seed,
+)
 from ..artifact import ModelArtifact, load_model
 from .engine import NetworkTensors, simulate
 from .params import LIFParams
@@ -31,16 +38,6 @@ from .perturbation import Perturbation
 from .result import SimulationResult
 
 ModelLike = ModelArtifact | str | os.PathLike
-
-
-def _positive_factors(value: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.atleast_1d(np.asarray(value, dtype=float))
-    except (TypeError, ValueError):
-        arr = np.empty(0)
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f"{name}: expected positive finite number(s), got {value!r}")
-    return arr
 
 
 class SpikingNetwork:
@@ -76,18 +73,18 @@ class SpikingNetwork:
             if scaling_factor is None:
                 raise ValueError("scaling_factor: expected a positive number (the model has no "
                                  "opt_scaling_factor; run lambda_grid_search), got None")
-        self.scaling_factor = float(_positive_factors(scaling_factor, "scaling_factor")[0])
+        self.scaling_factor = check_scaling_factor(scaling_factor)
         params = LIFParams() if params is None else params
         if not isinstance(params, LIFParams):
             raise ValueError(f"params: expected a LIFParams, got {type(params).__name__}")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype: expected torch.float32 or torch.float64, got {dtype}")
-        self.params, self.device, self.dtype = params, torch.device(device), dtype
+        self.params, self.device, self.dtype = params, check_device(device), dtype
         self.use_initial_weights = bool(use_initial_weights)
         self.w_rate = self._rate_weights()
 
         def t(a: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.asarray(a, dtype=np.float64)).to(self.device, dtype)
+            return torch.tensor(np.asarray(a, dtype=np.float64)).to(self.device, dtype)
 
         self.tensors = NetworkTensors(w_rec=t(self.w_rate), w_in=t(self.model.w_in),
                                       w_out=t(self.model.w_out[0]), tau_d=t(self.tau_d))
@@ -170,16 +167,17 @@ class SpikingNetwork:
         """
         stim = self._check_stimuli(stimuli)
         n_trials = stim.shape[0]
-        factors = _positive_factors(self.scaling_factor if scaling_factors is None
-                                    else scaling_factors, "scaling_factors")
+        factors = check_scaling_factors(self.scaling_factor if scaling_factors is None
+                                        else scaling_factors)
         if factors.size == 1:
             factors = np.full(n_trials, factors[0])
         if factors.shape != (n_trials,):
             raise ValueError(f"scaling_factors: expected one value or {n_trials} (one per "
                              f"trial), got {factors.size}")
-        if max_batch is not None and (not isinstance(max_batch, (int, np.integer))
-                                      or max_batch < 1):
-            raise ValueError(f"max_batch: expected a positive integer, got {max_batch!r}")
+        if max_batch is not None:
+            max_batch = check_int(max_batch, "max_batch", 1)
+        if seed is not None:
+            seed = check_seed(seed)
         if isinstance(perturbation, Mapping):
             perturbation = Perturbation.from_stims(perturbation)
         result = simulate(

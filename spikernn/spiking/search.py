@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .. import _validate
 from .._io import write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
@@ -64,22 +65,9 @@ def default_scaling_factors(activation: str) -> np.ndarray:
 
 
 def check_scaling_factors(scaling_factors: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Validate scaling factors: a non-empty 1-D list of distinct, finite, positive numbers."""
-    try:
-        arr = np.asarray(scaling_factors, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"scaling_factors: expected positive numbers, got {scaling_factors!r}"
-                         ) from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"scaling_factors: expected a non-empty 1-D sequence, got shape "
-                         f"{arr.shape}")
-    bad = arr[~np.isfinite(arr) | (arr <= 0)]
-    if bad.size:
-        raise ValueError(f"scaling_factors: expected finite positive numbers, got "
-                         f"{bad.tolist()}")
-    if np.unique(arr).size != arr.size:
-        raise ValueError(f"scaling_factors: expected distinct values, got {arr.tolist()}")
-    return arr
+    """Validate a search grid: a non-empty 1-D list of distinct scaling factors
+    (:func:`spikernn._validate.check_scaling_factors`)."""
+    return _validate.check_scaling_factors(scaling_factors, distinct=True)
 
 
 def trials_per_batch(n_units: int, n_steps: int, downsample: int, budget_bytes: float,
@@ -264,8 +252,10 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     task = task_for_model(model, task_name, task_settings)
     factors = (default_scaling_factors(model.activation) if scaling_factors is None
                else check_scaling_factors(scaling_factors))
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    seed = _validate.check_seed(seed)
+    n_trials = _validate.check_n_trials(n_trials)
+    memory_budget_mb = _validate.check_positive(memory_budget_mb, "memory_budget_mb")
+    _validate.check_device(device)
     trial_rng, engine_seed = split_seed(int(seed))
     batch = task.sample_trials(n_trials, seed=trial_rng)
     _check_inputs(task, batch, model)
@@ -275,8 +265,6 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     sidecar = _sidecar_path(model_path, results_path)
     done = _load_sidecar(sidecar, settings) if resume else {}
 
-    if not (np.isfinite(memory_budget_mb) and memory_budget_mb > 0):
-        raise ValueError(f"memory_budget_mb: expected a positive number, got {memory_budget_mb!r}")
     net = SpikingNetwork(model, scaling_factor=float(factors[0]), params=params, device=device,
                          dtype=dtype, use_initial_weights=use_initial_weights)
     n_steps = batch.stimulus.shape[2] * round(model.dt_ms * 1e-3 / params.dt)

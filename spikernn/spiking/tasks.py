@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validate import check_n_trials
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory, TrialBatch, as_generator, normalize_task_name
 from ..tasks.base import Configured, SeedLike, global_numpy_seeded, score_traces
@@ -166,7 +167,7 @@ class AbstractSpikingTask(Configured, ABC):
         This default calls :meth:`generate_stimulus` with numpy's global generator seeded
         from ``seed`` (then restored); it knows no target, so ``target`` is NaN.
         """
-        n_trials = _check_n_trials(n_trials)
+        n_trials = check_n_trials(n_trials)
         if isinstance(trial_types, str) or trial_types is None:
             trial_types = [trial_types] * n_trials
         if len(trial_types) != n_trials:
@@ -362,7 +363,7 @@ class RateTaskAdapter(AbstractSpikingTask):
 
     def sample_trials(self, n_trials: int, seed: SeedLike = None,
                       trial_types: str | Sequence[str] | None = None) -> TrialBatch:
-        return self.task.sample_batch(_check_n_trials(n_trials),
+        return self.task.sample_batch(check_n_trials(n_trials),
                                       rng=self.rng if seed is None else seed,
                                       trial_types=trial_types)
 
@@ -487,9 +488,3 @@ def _unique_or_list(values: np.ndarray) -> float | list[float]:
     values = np.asarray(values, dtype=float).ravel()
     unique = np.unique(values)
     return float(unique[0]) if unique.size == 1 else values.tolist()
-
-
-def _check_n_trials(n_trials: int) -> int:
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < 1:
-        raise ValueError(f"n_trials: expected a positive integer, got {n_trials!r}")
-    return int(n_trials)

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validate import check_seed
+
 SeedLike = int | np.random.Generator | None
 
 
@@ -48,7 +50,7 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
     """Return ``seed`` if it is a Generator, else a new Generator seeded with it."""
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    return np.random.default_rng(None if seed is None else check_seed(seed))
 
 
 @contextlib.contextmanager
