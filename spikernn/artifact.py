@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import _json_default, atomic_path
+from ._io import _json_default, atomic_path, is_temporary
 from ._version import __version__
 
 ACTIVATIONS = ("sigmoid", "relu", "softplus")
@@ -361,7 +361,7 @@ def save_mat(a: ModelArtifact, path: str | os.PathLike) -> Path:
     """Write ``a`` to ``path`` in the original ``.mat`` layout, atomically."""
     from scipy.io import savemat
 
-    with atomic_path(path, suffix=".mat") as tmp:
+    with atomic_path(path) as tmp:
         savemat(tmp, to_mat_dict(a), do_compression=True)
     return Path(path)
 
@@ -522,7 +522,7 @@ def save_pth(a: ModelArtifact, path: str | os.PathLike) -> Path:
     for name, value in to_mat_dict(a).items():
         record[name] = (torch.tensor(np.ascontiguousarray(value))
                         if isinstance(value, np.ndarray) else value)
-    with atomic_path(path, suffix=".pth") as tmp:
+    with atomic_path(path) as tmp:
         torch.save(record, tmp)
     return Path(path)
 
@@ -550,10 +550,11 @@ def load_pth(path: str | os.PathLike) -> ModelArtifact:
 # --------------------------------------------------------------------------------------
 
 def find_model_file(model: str | os.PathLike) -> Path:
-    """Resolve a model file from a file path or a folder holding exactly one ``.mat`` file."""
+    """Resolve a model file from a file path or a folder holding exactly one ``.mat`` file
+    (hidden files, such as the temporaries of an interrupted write, are not counted)."""
     path = Path(model)
     if path.is_dir():
-        candidates = sorted(path.glob("*.mat"))
+        candidates = sorted(p for p in path.glob("*.mat") if not is_temporary(p))
         if len(candidates) != 1:
             raise FileNotFoundError(
                 f"model_dir: expected exactly one .mat file in {path}, found "

@@ -404,7 +404,7 @@ class Trainer:
             "converged": self.converged,
             "elapsed_s": self.elapsed_s,
         }
-        with atomic_path(path, suffix=".pth") as tmp:
+        with atomic_path(path) as tmp:
             torch.save(state, tmp)
         return Path(path)
 
