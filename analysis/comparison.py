@@ -168,11 +168,11 @@ def align_traces(result: SimulationResult, rate_result: RateTraces,
 
 
 def _steps_per_rate_sample(result: SimulationResult, n_rate: int) -> int:
-    steps = result.n_steps / n_rate
-    if n_rate < 2 or steps != int(steps):
-        raise ValueError(f"rate_result: expected T >= 2 rate steps dividing the "
-                         f"{result.n_steps} integration steps, got T = {n_rate}")
-    return int(steps)
+    steps = result.clock.steps_per_rate_step
+    if n_rate < 2 or n_rate * steps != result.n_steps:
+        raise ValueError(f"rate_result: expected T = {result.n_steps // steps} >= 2 rate "
+                         f"steps ({steps} integration steps each), got T = {n_rate}")
+    return steps
 
 
 def _spiking_rates(result: SimulationResult, model: ModelArtifact | None,

@@ -70,7 +70,7 @@ def plot_analysis(result: SimulationResult, summary: Mapping[str, Any],
 
 
 def _first_trial_of_each_type(result: SimulationResult) -> dict[str, int]:
-    types = result.metadata.get("trial_types")
+    types = None if result.trials is None else result.trials.trial_types
     if types is None:
         return {"trial 0": 0}
     first: dict[str, int] = {}

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spikernn.artifact import ModelArtifact
-from spikernn.bridges.neo import trial_info
 from spikernn.spiking.result import SimulationResult
-from spikernn.tasks import AbstractTask
+from spikernn.tasks import AbstractTask, TrialInfo
 
 from .comparison import RateTraces, compare_rate_and_spiking
 from .statistics import (
@@ -50,14 +49,14 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
     ----------
     result : SimulationResult
         The spiking run. Trial types, labels and the task name are read from
-        ``result.metadata`` (keys ``'trial_types'``, ``'labels'``, ``'task'``).
+        ``result.trials`` (the task name from ``model`` when the result has none).
     model : ModelArtifact, optional
         The converted model (decay constants when ``result.rates`` was not recorded).
     rate_result : RateResult, optional
         The rate model on the same stimuli (``spikernn.rate.run_rate_model``); adds
         ``rate_vs_spiking`` and the rate model's accuracy.
     task : AbstractTask or AbstractSpikingTask, optional
-        Adds ``accuracy`` (needs labels in the metadata): its ``score(outputs, labels,
+        Adds ``accuracy`` (needs labels in ``result.trials``): its ``score(outputs, labels,
         samples_per_step)`` and ``dt_ms`` are used.
     correlation_bin : float
         Bin width of the pairwise count correlations, s (10 ms).
@@ -86,7 +85,7 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
     >>> sorted(summary["firing_rate_hz"]["E"])                        # doctest: +SKIP
     ['mean', 'median', 'n', 'std']
     """
-    info = trial_info(result, model)
+    info = result.trials if result.trials is not None else TrialInfo()
     window = {"t_start": 0.0, "t_stop": result.duration}
     trains = [result.spike_trains(b) for b in range(result.batch_size)]
     groups = _trial_groups(info.trial_types, result.batch_size)
@@ -95,7 +94,7 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
         "n_trials": result.batch_size, "n_units": result.n_units, "n_exc": int(exc.sum()),
         "n_inh": int((~exc).sum()), "exc": exc, "duration_s": result.duration,
         "dt_s": result.dt,
-        "task": info.task,
+        "task": info.task if info.task is not None or model is None else model.task,
         "scaling_factors": sorted({float(s) for s in result.scaling_factors}),
         "trial_types": {name: len(trials) for name, trials in groups.items()},
     }
@@ -207,9 +206,8 @@ def _per_type_curves(curve, trains: list[list[np.ndarray]], groups: dict[str, li
 
 def _accuracy(result: SimulationResult, rate_result: RateTraces | None,
               task: AbstractTask | AbstractSpikingTask, labels: Sequence) -> dict[str, float]:
-    steps_per_rate_step = task.dt_ms / 1000.0 / result.dt
     spiking = task.score(result.output, labels,
-                         samples_per_step=steps_per_rate_step / result.downsample)
+                         samples_per_step=result.clock.samples_per_rate_step)
     out = {"spiking": float(spiking.mean())}
     if rate_result is not None:
         out["rate"] = float(task.score(rate_result.output, labels, 1.0).mean())

@@ -62,12 +62,12 @@ import numpy as np
 from brian2.devices.device import RuntimeDevice, get_device, reset_device, set_device
 
 from spikernn.artifact import ModelArtifact, load_model
+from spikernn.clock import time_base
 from spikernn.spiking.params import LIFParams
-from spikernn.spiking.result import SimulationResult
+from spikernn.spiking.result import RECORDABLE, SimulationResult
 
 TARGETS = ("runtime", "cpp_standalone")
 CODEGEN_TARGETS = ("numpy", "cython")
-RECORDABLE = ("voltages", "currents", "rates")
 
 #: Brian2 state variable recorded for each entry of ``record``.
 _RECORDED_VARIABLE = {"voltages": "v_rec", "currents": "s_I", "rates": "r"}
@@ -80,12 +80,8 @@ _RECORDED_UNIT = {"voltages": b2.mV, "currents": b2.mV, "rates": b2.Hz}
 # --------------------------------------------------------------------------------------
 
 def _hold_steps(model: ModelArtifact, params: LIFParams) -> int:
-    """Integration steps per rate step of the stimulus (``round(dt_ms / dt)``, 100)."""
-    hold = int(round(model.dt_ms * 1e-3 / params.dt))
-    if hold < 1 or not np.isclose(hold * params.dt, model.dt_ms * 1e-3):
-        raise ValueError(f"params.dt: expected a divisor of the rate step {model.dt_ms} ms, "
-                         f"got {params.dt} s")
-    return hold
+    """Integration steps per rate step of the stimulus (:func:`spikernn.clock.time_base`)."""
+    return time_base(model.dt_ms, params.dt).steps_per_rate_step
 
 
 def _check_stimuli(stimuli: np.ndarray, n_inputs: int) -> np.ndarray:
@@ -304,7 +300,7 @@ class Brian2Network:
             output=output, spike_trial=trial[order], spike_unit=unit[order],
             spike_step=step[order], dt=dt, n_steps=self.n_steps, downsample=self.downsample,
             scaling_factors=scaling_factors, exc=self.model.exc.copy(), params=self.params,
-            record_every=self.record_every, v0=v0, seed=seed,
+            record_every=self.record_every, v0=v0, seed=seed, stimulus_dt_ms=self.model.dt_ms,
             metadata={"simulator": f"brian2 {b2.__version__}", **(metadata or {})},
             **recordings)
 
@@ -623,6 +619,7 @@ def concatenate_results(results: Sequence[SimulationResult], seed: int | None = 
         scaling_factors=np.concatenate([r.scaling_factors for r in results]), exc=first.exc,
         params=first.params, record_every=first.record_every,
         v0=np.concatenate([r.v0 for r in results]), seed=seed, metadata=first.metadata,
+        stimulus_dt_ms=first.stimulus_dt_ms,
         **recordings)
 
 

@@ -213,7 +213,7 @@ def compare_results(engine: SimulationResult, brian: SimulationResult, task: Abs
             raise ValueError(f"{name}: expected the engine's readout shape {engine.output.shape}"
                              f" and N={engine.n_units}, got {other.output.shape} and "
                              f"N={other.n_units}")
-    spt = task.dt_ms * 1e-3 / (engine.dt * engine.downsample)
+    spt = engine.clock.samples_per_rate_step
     correct = {key: task.score(result.output, labels, samples_per_step=spt)
                for key, result in (("engine", engine), ("brian2", brian))}
     rates_e, rates_b = engine.firing_rates().mean(0), brian.firing_rates().mean(0)

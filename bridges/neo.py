@@ -14,10 +14,9 @@ A :class:`~spikernn.spiking.result.SimulationResult` becomes one :class:`neo.Blo
 - two :class:`neo.Group` objects, ``excitatory`` and ``inhibitory``, holding the spike
   trains of each population across all trials.
 
-Trial metadata not passed explicitly is read from ``result.metadata`` (what the spiking
-evaluation code stores there): ``'task'`` (str), ``'labels'`` (one per trial),
-``'trial_types'`` (one str per trial) and ``'stimulus'`` (array, shape (batch, n_inputs, T)
-or (n_inputs, T) for all trials, on the rate time base).
+Trial information not passed explicitly is read from ``result.trials`` (the
+:class:`~spikernn.tasks.TrialInfo` the pipeline attaches: task, labels, trial types and the
+stimulus on the rate time base of ``result.stimulus_dt_ms``).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +34,8 @@ import quantities as pq
 from spikernn._io import atomic_path
 from spikernn._version import __version__
 from spikernn.artifact import ModelArtifact
-from spikernn.spiking.result import SimulationResult
-from spikernn.tasks import AbstractTask
+from spikernn.spiking.result import SimulationResult, check_trials
+from spikernn.tasks import TrialInfo
 
 #: Recordings a result may hold, with their units.
 RECORDING_UNITS = {"voltages": "mV", "currents": "mV", "rates": "Hz"}
@@ -46,53 +44,22 @@ RECORDING_UNITS = {"voltages": "mV", "currents": "mV", "rates": "Hz"}
 PAPER_DOI = "doi:10.1073/pnas.1905926116"
 
 
-@dataclass(frozen=True)
-class TrialInfo:
-    """Per-trial metadata of a simulation, resolved and validated.
-
-    Attributes
-    ----------
-    task : str or None
-        Task name.
-    labels : tuple or None
-        One label per trial (plain Python values).
-    trial_types : tuple of str or None
-        One trial type per trial.
-    stimulus : numpy.ndarray or None
-        Inputs, shape (batch, n_inputs, T), on the rate time base.
-    stimulus_period : float
-        Duration of one stimulus sample, s.
-    """
-
-    task: str | None
-    labels: tuple | None
-    trial_types: tuple[str, ...] | None
-    stimulus: np.ndarray | None
-    stimulus_period: float
-
-    def trial(self, index: int) -> dict[str, Any]:
-        """Task, trial type and label of one trial (keys with no value are left out)."""
-        info = {"task": self.task,
-                "trial_type": None if self.trial_types is None else self.trial_types[index],
-                "label": None if self.labels is None else self.labels[index]}
-        return {k: v for k, v in info.items() if v is not None}
-
-
 def trial_info(result: SimulationResult, model: ModelArtifact | None = None,
                task_name: str | None = None, labels: Sequence | None = None,
                trial_types: Sequence[str] | None = None, stimulus: np.ndarray | None = None
                ) -> TrialInfo:
-    """Resolve the trial metadata of ``result``: explicit arguments, else ``result.metadata``.
+    """The trial record to export with ``result``: ``result.trials``, fields overridden.
 
     Parameters
     ----------
     result : SimulationResult
-        The simulation.
+        The simulation; its ``trials`` (a :class:`~spikernn.tasks.TrialInfo`) are the default.
     model : ModelArtifact, optional
-        Gives the rate step (``dt_ms``) of the stimulus and the task name as a last resort.
+        Gives the task name as a last resort; its size must match the result's.
     task_name, labels, trial_types, stimulus : optional
-        Override the metadata keys ``'task'``, ``'labels'``, ``'trial_types'`` and
-        ``'stimulus'``; see the module docstring.
+        Override the task name, the labels, the trial types and the stimulus (shape
+        (batch, n_inputs, T), or (n_inputs, T) for every trial, on the rate time base of
+        ``result.stimulus_dt_ms``).
 
     Returns
     -------
@@ -107,50 +74,32 @@ def trial_info(result: SimulationResult, model: ModelArtifact | None = None,
     if model is not None and result.n_units != model.N:
         raise ValueError(f"model: expected N = {result.n_units} units (the result's), "
                          f"got N = {model.N}")
-    meta = result.metadata
+    base = result.trials if result.trials is not None else TrialInfo()
     batch = result.batch_size
-    task_name = task_name if task_name is not None else meta.get("task")
+    task_name = task_name if task_name is not None else base.task
     if task_name is None and model is not None:
         task_name = model.task
-    labels = _per_trial("labels", labels if labels is not None else meta.get("labels"), batch)
-    trial_types = _per_trial("trial_types", trial_types if trial_types is not None
-                             else meta.get("trial_types"), batch)
-    period = (model.dt_ms if model is not None else AbstractTask.dt_ms) / 1000.0
-    stimulus = stimulus if stimulus is not None else meta.get("stimulus")
     if stimulus is not None:
-        stimulus = _check_stimulus(np.asarray(stimulus), batch, period, result)
-    return TrialInfo(task=None if task_name is None else str(task_name),
-                     labels=None if labels is None else tuple(_plain(x) for x in labels),
-                     trial_types=None if trial_types is None else tuple(map(str, trial_types)),
-                     stimulus=stimulus, stimulus_period=period)
+        stimulus = np.asarray(stimulus)
+        if stimulus.ndim == 2:
+            stimulus = np.broadcast_to(stimulus, (batch, *stimulus.shape))
+        if stimulus.ndim != 3 or stimulus.shape[0] != batch:
+            raise ValueError(f"stimulus: expected shape ({batch}, n_inputs, T) or "
+                             f"(n_inputs, T), got {stimulus.shape}")
+    info = TrialInfo(
+        task=task_name or None,
+        labels=_per_trial("labels", labels, batch) if labels is not None else base.labels,
+        trial_types=(_per_trial("trial_types", trial_types, batch) if trial_types is not None
+                     else base.trial_types),
+        stimulus=stimulus if stimulus is not None else base.stimulus)
+    return check_trials(info, result)
 
 
-def _per_trial(name: str, values: Sequence | None, batch: int) -> Sequence | None:
-    if values is None:
-        return None
+def _per_trial(name: str, values: Sequence, batch: int) -> Sequence:
     if isinstance(values, str) or len(values) != batch:
         got = repr(values) if isinstance(values, str) else f"{len(values)} entries"
         raise ValueError(f"{name}: expected one entry per trial ({batch}), got {got}")
     return values
-
-
-def _check_stimulus(stimulus: np.ndarray, batch: int, period: float,
-                    result: SimulationResult) -> np.ndarray:
-    if stimulus.ndim == 2:
-        stimulus = np.broadcast_to(stimulus, (batch, *stimulus.shape))
-    if stimulus.ndim != 3 or stimulus.shape[0] != batch:
-        raise ValueError(f"stimulus: expected shape ({batch}, n_inputs, T) or (n_inputs, T), "
-                         f"got {stimulus.shape}")
-    span = stimulus.shape[2] * period
-    if abs(span - result.duration) > result.dt:
-        raise ValueError(f"stimulus: expected T * {period * 1e3:g} ms = the simulated "
-                         f"{result.duration:g} s, got T = {stimulus.shape[2]} ({span:g} s)")
-    return stimulus
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python scalar it holds; anything else unchanged."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def cell_types(result: SimulationResult) -> np.ndarray:
@@ -189,8 +138,7 @@ def result_to_block(result: SimulationResult, model: ModelArtifact | None = None
         The converted model: adds each unit's decay constant (``tau_d_ms``) and the rate
         step of the stimulus.
     task_name, labels, trial_types, stimulus : optional
-        Trial metadata; default to the keys ``'task'``, ``'labels'``, ``'trial_types'``,
-        ``'stimulus'`` of ``result.metadata`` (see :func:`trial_info`).
+        Trial information; defaults to ``result.trials`` (see :func:`trial_info`).
 
     Returns
     -------
@@ -250,7 +198,8 @@ def _segment(result: SimulationResult, info: TrialInfo, trial: int, types: np.nd
     if info.stimulus is not None:
         segment.analogsignals.append(neo.AnalogSignal(
             info.stimulus[trial].T, units=pq.dimensionless,
-            sampling_period=info.stimulus_period * pq.s, t_start=0.0 * pq.s, name="stimulus",
+            sampling_period=result.stimulus_dt_ms * 1e-3 * pq.s, t_start=0.0 * pq.s,
+            name="stimulus",
             description="task input, each sample held for one rate step"))
     channels = {"unit": np.arange(result.n_units), "cell_type": types}
     record_period = result.record_every * result.dt

@@ -71,7 +71,7 @@ def result_to_nwb(result: SimulationResult, model: ModelArtifact | None = None,
         Adds the ``tau_d_ms`` column (per-unit decay constant, ms) and the rate step of the
         stimulus.
     task_name, labels, trial_types, stimulus : optional
-        Trial metadata; default to ``result.metadata`` (see
+        Trial information; defaults to ``result.trials`` (see
         :func:`spikernn.bridges.neo.trial_info`).
     session_start_time : datetime.datetime, optional
         Time zone aware start of the "session"; now (UTC) when omitted.
@@ -151,7 +151,7 @@ def _add_timeseries(nwb: NWBFile, result: SimulationResult, info: TrialInfo) -> 
     if info.stimulus is not None:
         data = np.concatenate(list(info.stimulus.transpose(0, 2, 1)))
         nwb.add_stimulus(TimeSeries(
-            name="stimulus", data=data, unit="dimensionless", rate=1.0 / info.stimulus_period,
+            name="stimulus", data=data, unit="dimensionless", rate=1e3 / result.stimulus_dt_ms,
             starting_time=0.0, description="task input (time, n_inputs); each sample held "
                                            "for one rate step; trials concatenated"))
     period = result.downsample * result.dt

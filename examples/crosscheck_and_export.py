@@ -22,6 +22,7 @@ from spikernn.bridges.crosscheck import cross_validate
 from spikernn.bridges.nwb import write_nwb
 from spikernn.pretrained import load_pretrained
 from spikernn.rate import run_rate_model
+from spikernn.tasks import TrialInfo
 
 
 def main() -> None:
@@ -44,9 +45,7 @@ def main() -> None:
     batch = task.sample_batch(args.n_trials, rng=1)
     net = SpikingNetwork(model, args.scaling_factor)
     result = net.simulate(batch.stimulus, seed=2, record=("rates",), record_every=100)
-    result = dataclasses.replace(result, metadata={
-        "task": "go_nogo", "labels": list(batch.labels),
-        "trial_types": list(batch.trial_types), "stimulus": batch.stimulus})
+    result = dataclasses.replace(result, trials=TrialInfo.from_batch(batch, "go_nogo"))
 
     # 3. NWB export (Units with cell type and decay constant, trials, stimulus, readout).
     print("wrote", write_nwb(result, args.out / "trials.nwb", model))

@@ -68,11 +68,12 @@ def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.Pa
     from spikernn.analysis.plots import plot_analysis
     from spikernn.analysis.summary import analyze
 
+    from ..clock import time_base
     from ..rate.simulate import run_rate_model
     from ..spiking.params import LIFParams
 
     model = load_model(model)
-    steps_per_rate_step = int(round(model.dt_ms * 1e-3 / LIFParams().dt))
+    steps_per_rate_step = time_base(model.dt_ms, LIFParams().dt).steps_per_rate_step
     model, task, batch, result = simulate_task_trials(
         model, task_name, n_trials, seed, scaling_factor, device, record=("rates",),
         record_every=steps_per_rate_step)

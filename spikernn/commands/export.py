@@ -7,7 +7,6 @@ what ``spikernn analyze`` and the ``run`` pipeline call.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -74,7 +73,7 @@ def file_format(path: str | os.PathLike, fmt: str | None) -> str:
 def simulate_task_trials(model: ModelArtifact | str | os.PathLike, task_name: str | None = None,
                          n_trials: int = 100, seed: int = 0, scaling_factor: float | None = None,
                          device: str = "cpu", **simulate_kwargs: Any):
-    """Simulate task trials with the converted network; the result carries their metadata.
+    """Simulate task trials with the converted network; the result carries the trials.
 
     Parameters
     ----------
@@ -96,18 +95,16 @@ def simulate_task_trials(model: ModelArtifact | str | os.PathLike, task_name: st
     Returns
     -------
     (ModelArtifact, AbstractSpikingTask, TrialBatch, SimulationResult)
-        ``result.metadata`` holds ``task``, ``labels``, ``trial_types`` and ``stimulus``.
+        ``result.trials`` holds the task name, labels, trial types and stimulus.
     """
     from ..spiking.network import SpikingNetwork
-    from ..spiking.tasks import task_for_model, task_name_of
+    from ..spiking.tasks import task_for_model
 
     model = load_model(model)
     task = task_for_model(model, task_name)
     net = SpikingNetwork(model, scaling_factor, device=device)
     batch, result = task.run_trials(net, n_trials, seed=seed, **simulate_kwargs)
-    metadata = {**result.metadata, "task": task_name_of(task), "labels": list(batch.labels),
-                "trial_types": list(batch.trial_types), "stimulus": batch.stimulus}
-    return model, task, batch, dataclasses.replace(result, metadata=metadata)
+    return model, task, batch, result
 
 
 def export_result(result, model: ModelArtifact | None, path: str | os.PathLike,

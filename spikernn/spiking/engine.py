@@ -7,7 +7,8 @@ own scaling factor ``s_b`` (so "factors x trials" is one call). State tensors ha
 Exact update of integration step ``k`` (0-based; time ``k dt -> (k + 1) dt``), for trial
 ``b`` and unit ``i``, with ``a = dt / tau_m``:
 
-1. Input. Rate sample ``j = k // hold`` (``hold = round(dt_ms * 1e-3 / dt)``, 100 at 0.05 ms)
+1. Input. Rate sample ``j = k // hold`` (``hold`` = :func:`spikernn.clock.time_base`'s
+   ``steps_per_rate_step``, 100 at 0.05 ms)
    is held for steps ``[j hold, (j + 1) hold)``:
    ``I = s_I + bias + (W_in u[:, j])_i``. (The seed port held sample ``round(i / 100)`` of
    1-based step ``i``, a half-sample offset; we do not.)
@@ -66,12 +67,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..clock import time_base
 from .noise import NOISE_KINDS, ArrayNoise, GaussianNoise, NoiseSource, PoolNoise
 from .params import LIFParams
 from .perturbation import Perturbation
-from .result import SimulationResult
+from .result import RECORDABLE, SimulationResult
 
-RECORDABLE = ("voltages", "currents", "rates")
 #: Use numpy views for the threshold test and the sparse fills of CPU tensors (faster);
 #: False runs the torch code used on GPUs (the results are identical).
 NUMPY_ON_CPU = True
@@ -519,10 +520,7 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     n_trials, _, n_samples = stimuli.shape
     n_units = net.w_rec.shape[0]
     dev, dtype = net.w_rec.device, net.w_rec.dtype
-    hold = int(round(dt_ms * 1e-3 / params.dt))
-    if hold < 1:
-        raise ValueError(f"params.dt: expected at most one rate sample ({dt_ms} ms), "
-                         f"got {params.dt} s")
+    hold = time_base(dt_ms, params.dt).steps_per_rate_step
     n_steps = n_samples * hold
     for name, val in (("downsample", downsample), ("record_every", record_every)):
         if not isinstance(val, (int, np.integer)) or not 1 <= val <= n_steps:
@@ -582,7 +580,7 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         spike_step=stp, dt=params.dt, n_steps=n_steps, downsample=downsample,
         scaling_factors=scaling_factors.detach().cpu().double().numpy(),
         exc=np.ones(n_units, bool) if exc is None else np.asarray(exc, bool), params=params,
-        record_every=record_every, v0=v0.numpy(), seed=seed,
+        record_every=record_every, v0=v0.numpy(), seed=seed, stimulus_dt_ms=dt_ms,
         **traces)
 
 

@@ -3,6 +3,11 @@
 Time convention: integration step ``k`` (0-based) advances the state from ``k * dt`` to
 ``(k + 1) * dt``; a spike emitted in step ``k`` has time ``(k + 1) * dt``. Traces sampled
 every ``n`` steps hold the state after steps ``n - 1, 2n - 1, ...`` (times ``n dt, 2n dt, ...``).
+
+A result knows its clock (:attr:`SimulationResult.clock`, from :func:`spikernn.clock.time_base`:
+stimulus rate step ``stimulus_dt_ms``, integration step ``dt``, ``downsample``) and, when the
+caller drew the trials from a task, its trials (:attr:`SimulationResult.trials`, a
+:class:`~spikernn.tasks.TrialInfo`: task name, labels, trial types, stimulus).
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from ..clock import TimeBase, time_base
+from ..tasks import TrialInfo
 from .params import LIFParams
+
+#: The traces a simulation can record (``record=``), each of shape (batch, n_samples, N).
+RECORDABLE = ("voltages", "currents", "rates")
+#: Keys of ``metadata`` that older code used for the trial record (read into ``trials``).
+_LEGACY_TRIAL_KEYS = ("task", "labels", "trial_types", "stimulus")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +59,20 @@ class SimulationResult:
     seed : int or None
         Seed of the random draws (initial voltages, noise, perturbations).
     metadata : dict
-        Anything the caller attached (task, labels, trial types, stimulus, ...).
+        Anything else the caller attached (e.g. ``'simulator'``). The keys ``'task'``,
+        ``'labels'``, ``'trial_types'`` and ``'stimulus'`` of older code are read into
+        ``trials`` when ``trials`` is not given.
+    stimulus_dt_ms : float
+        Rate step of the stimulus: each stimulus sample was held for
+        ``stimulus_dt_ms / 1000 / dt`` integration steps, ms (5).
+    trials : TrialInfo or None
+        The simulated trials (task, labels, trial types, stimulus), when known.
+
+    Raises
+    ------
+    ValueError
+        If ``trials`` does not describe ``batch`` trials, or its stimulus does not span the
+        simulated time at ``stimulus_dt_ms`` per sample.
     """
 
     output: np.ndarray
@@ -67,9 +92,28 @@ class SimulationResult:
     v0: np.ndarray | None = None
     seed: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    stimulus_dt_ms: float = 5.0
+    trials: TrialInfo | None = None
+
+    def __post_init__(self) -> None:
+        trials = self.trials
+        if trials is None and any(k in self.metadata for k in _LEGACY_TRIAL_KEYS):
+            stimulus = self.metadata.get("stimulus")
+            if stimulus is not None and np.ndim(stimulus) == 2:
+                stimulus = np.broadcast_to(stimulus, (self.batch_size, *np.shape(stimulus)))
+            trials = TrialInfo(self.metadata.get("task"), self.metadata.get("labels"),
+                               self.metadata.get("trial_types"), stimulus)
+            object.__setattr__(self, "trials", trials)
+        if trials is not None:
+            check_trials(trials, self)
+
+    @property
+    def clock(self) -> TimeBase:
+        """The result's time base: rate step, integration step, readout samples."""
+        return time_base(self.stimulus_dt_ms, self.dt, self.downsample)
 
     def __repr__(self) -> str:
-        rec = [n for n in ("voltages", "currents", "rates") if getattr(self, n) is not None]
+        rec = [n for n in RECORDABLE if getattr(self, n) is not None]
         return (f"SimulationResult(batch={self.batch_size}, N={self.n_units}, "
                 f"n_steps={self.n_steps}, dt={self.dt}, n_spikes={self.n_spikes}, "
                 f"recorded={rec})")
@@ -136,3 +180,24 @@ class SimulationResult:
         sel = self.spike_trial == trial
         raster[self.spike_step[sel], self.spike_unit[sel]] = True
         return raster
+
+
+def check_trials(trials: TrialInfo, result: SimulationResult) -> TrialInfo:
+    """Raise ``ValueError`` naming the field unless ``trials`` fits ``result``.
+
+    ``trials`` must describe ``result.batch_size`` trials, and its stimulus must span the
+    simulated time (``T * stimulus_dt_ms`` = ``n_steps * dt``, within one step).
+    """
+    n = trials.n_trials
+    if n is not None and n != result.batch_size:
+        field_name = next(k for k in ("labels", "trial_types", "stimulus")
+                          if getattr(trials, k) is not None)
+        raise ValueError(f"{field_name}: expected one entry per trial ({result.batch_size}), "
+                         f"got {n} entries")
+    if trials.stimulus is not None:
+        span = trials.stimulus.shape[2] * result.stimulus_dt_ms * 1e-3
+        if abs(span - result.duration) > result.dt:
+            raise ValueError(f"stimulus: expected T * {result.stimulus_dt_ms:g} ms = the "
+                             f"simulated {result.duration:g} s, got T = "
+                             f"{trials.stimulus.shape[2]} ({span:g} s)")
+    return trials

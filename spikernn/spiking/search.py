@@ -29,13 +29,13 @@ from .. import _validate
 from .._io import write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
+from ..clock import time_base
 from ..tasks import TrialBatch
 from .network import SpikingNetwork
 from .params import LIFParams
 from .tasks import (
     AbstractSpikingTask,
     accuracy_summary,
-    samples_per_rate_step,
     split_seed,
     task_for_model,
     task_name_of,
@@ -267,7 +267,7 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
 
     net = SpikingNetwork(model, scaling_factor=float(factors[0]), params=params, device=device,
                          dtype=dtype, use_initial_weights=use_initial_weights)
-    n_steps = batch.stimulus.shape[2] * round(model.dt_ms * 1e-3 / params.dt)
+    n_steps = time_base(model.dt_ms, params.dt).n_steps(batch.stimulus.shape[2])
     capacity = trials_per_batch(model.N, n_steps, downsample, memory_budget_mb * 2**20,
                                 params.dt, itemsize=torch.finfo(dtype).bits // 8)
     per_call = max(1, capacity // n_trials)
@@ -318,7 +318,7 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractSpikingTask, batch: Tri
     result = net.simulate(stimuli, scaling_factors=np.repeat(factors, n), seed=seed,
                           downsample=downsample, progress=progress)
     correct = task.score(result.output, batch.labels * factors.size,
-                         samples_per_rate_step(result, task.dt_ms))
+                         result.clock.samples_per_rate_step)
     rates = result.firing_rates()
     records = []
     for k in range(factors.size):

@@ -15,6 +15,7 @@ Seed-style custom spiking tasks subclass :class:`AbstractSpikingTask` directly.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
@@ -24,7 +25,15 @@ import numpy as np
 
 from .._validate import check_n_trials
 from ..artifact import ModelArtifact
-from ..tasks import AbstractTask, TaskFactory, TrialBatch, as_generator, normalize_task_name
+from ..clock import time_base
+from ..tasks import (
+    AbstractTask,
+    TaskFactory,
+    TrialBatch,
+    TrialInfo,
+    as_generator,
+    normalize_task_name,
+)
 from ..tasks.base import Configured, SeedLike, global_numpy_seeded, score_traces
 from .network import SpikingNetwork
 from .result import SimulationResult
@@ -50,7 +59,7 @@ def split_seed(seed: SeedLike) -> tuple[np.random.Generator, int]:
 
 def samples_per_rate_step(result: SimulationResult, dt_ms: float) -> float:
     """How many samples of ``result.output`` cover one rate step of ``dt_ms`` ms."""
-    return dt_ms * 1e-3 / (result.dt * result.downsample)
+    return time_base(dt_ms, result.dt, result.downsample).samples_per_rate_step
 
 
 def task_name_of(task: AbstractSpikingTask) -> str:
@@ -212,16 +221,19 @@ class AbstractSpikingTask(Configured, ABC):
         Returns
         -------
         (TrialBatch, SimulationResult)
+            The result carries the trials (``result.trials``: task name, labels, trial
+            types, stimulus).
         """
         rng, engine_seed = split_seed(self.rng if seed is None else seed)
         batch = self.sample_trials(n_trials, seed=rng, trial_types=trial_types)
         result = spiking_rnn.simulate(batch.stimulus, seed=engine_seed, **simulate_kwargs)
-        return batch, result
+        trials = TrialInfo.from_batch(batch, task_name_of(self))
+        return batch, dataclasses.replace(result, trials=trials)
 
     def summarize(self, batch: TrialBatch, result: SimulationResult) -> dict[str, Any]:
         """Score a simulated batch and summarise it (see :meth:`evaluate_performance`)."""
         correct = self.score(result.output, batch.labels,
-                             samples_per_rate_step(result, self.dt_ms))
+                             result.clock.samples_per_rate_step)
         metrics = accuracy_summary(correct, batch.trial_types)
         metrics.update(firing_rate_summary(result))
         metrics.update({
@@ -248,7 +260,7 @@ class AbstractSpikingTask(Configured, ABC):
         result = spiking_rnn.simulate(stimulus[None] if stimulus.ndim == 2 else stimulus,
                                       seed=seed, **simulate_kwargs)
         correct = bool(self.score(result.output[:1], [label],
-                                  samples_per_rate_step(result, self.dt_ms))[0])
+                                  result.clock.samples_per_rate_step)[0])
         return {"stimulus": stimulus, "label": label, "trial_type": self.trial_type_of(label),
                 "output": result.output[0], "correct": correct, "result": result}
 

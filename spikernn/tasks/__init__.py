@@ -2,7 +2,7 @@
 evaluation: :class:`GoNogoTask`, :class:`XORTask`, :class:`ManteTask` and the
 :class:`TaskFactory` registry."""
 
-from .base import AbstractTask, TrialBatch, as_generator
+from .base import AbstractTask, TrialBatch, TrialInfo, as_generator
 from .factory import TaskFactory, normalize_task_name
 from .go_nogo import GoNogoTask
 from .mante import ManteTask
@@ -14,6 +14,7 @@ __all__ = [
     "ManteTask",
     "TaskFactory",
     "TrialBatch",
+    "TrialInfo",
     "XORTask",
     "as_generator",
     "normalize_task_name",

@@ -46,6 +46,92 @@ class TrialBatch:
         return self.stimulus.shape[0]
 
 
+@dataclass(frozen=True)
+class TrialInfo:
+    """What a simulation's trials were: the typed trial record of a result.
+
+    A :class:`~spikernn.spiking.result.SimulationResult` carries one as ``result.trials``;
+    the exporters (Neo, NIX, NWB) and the analysis read the task name, labels, trial types
+    and stimulus from it.
+
+    Attributes
+    ----------
+    task : str or None
+        Task name (the registry name for registered tasks).
+    labels : tuple or None
+        The task's label of each trial, as plain Python values.
+    trial_types : tuple of str or None
+        The trial type of each trial.
+    stimulus : numpy.ndarray or None
+        Inputs, shape (n_trials, n_inputs, T), on the rate time base (one column per rate
+        step of the result's ``stimulus_dt_ms``).
+
+    Raises
+    ------
+    ValueError
+        Naming the field, if labels, trial types and stimulus disagree on the number of
+        trials, or the stimulus is not 3-D.
+    """
+
+    task: str | None = None
+    labels: tuple | None = None
+    trial_types: tuple[str, ...] | None = None
+    stimulus: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.task is not None:
+            object.__setattr__(self, "task", str(self.task))
+        if self.labels is not None:
+            if isinstance(self.labels, str):
+                raise ValueError(f"labels: expected one label per trial, got {self.labels!r}")
+            object.__setattr__(self, "labels", tuple(
+                x.item() if isinstance(x, np.generic) else x for x in self.labels))
+        if self.trial_types is not None:
+            if isinstance(self.trial_types, str):
+                raise ValueError(f"trial_types: expected one name per trial, "
+                                 f"got {self.trial_types!r}")
+            object.__setattr__(self, "trial_types", tuple(map(str, self.trial_types)))
+        if self.stimulus is not None:
+            stimulus = np.asarray(self.stimulus)
+            if stimulus.ndim != 3:
+                raise ValueError(f"stimulus: expected shape (n_trials, n_inputs, T), "
+                                 f"got {stimulus.shape}")
+            object.__setattr__(self, "stimulus", stimulus)
+        counts = {name: n for name, n in (("labels", _len(self.labels)),
+                                          ("trial_types", _len(self.trial_types)),
+                                          ("stimulus", None if self.stimulus is None
+                                           else self.stimulus.shape[0])) if n is not None}
+        if len(set(counts.values())) > 1:
+            first = next(iter(counts))
+            other = next(k for k in counts if counts[k] != counts[first])
+            raise ValueError(f"{other}: expected one entry per trial ({counts[first]}, as "
+                             f"{first}), got {counts[other]}")
+
+    @classmethod
+    def from_batch(cls, batch: TrialBatch, task: str | None = None) -> TrialInfo:
+        """The record of the trials of ``batch`` (of the task named ``task``)."""
+        return cls(task, batch.labels, batch.trial_types, batch.stimulus)
+
+    @property
+    def n_trials(self) -> int | None:
+        """Number of trials the record describes (None when it holds no per-trial field)."""
+        for values in (self.labels, self.trial_types, self.stimulus):
+            if values is not None:
+                return len(values)
+        return None
+
+    def trial(self, index: int) -> dict[str, Any]:
+        """Task, trial type and label of one trial (keys without a value are left out)."""
+        info = {"task": self.task,
+                "trial_type": None if self.trial_types is None else self.trial_types[index],
+                "label": None if self.labels is None else self.labels[index]}
+        return {k: v for k, v in info.items() if v is not None}
+
+
+def _len(values) -> int | None:
+    return None if values is None else len(values)
+
+
 def as_generator(seed: SeedLike) -> np.random.Generator:
     """Return ``seed`` if it is a Generator, else a new Generator seeded with it."""
     if isinstance(seed, np.random.Generator):
