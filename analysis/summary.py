@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -30,16 +30,13 @@ from .statistics import (
     psth,
 )
 
-if TYPE_CHECKING:
-    from spikernn.spiking.tasks import AbstractSpikingTask
-
 #: Trial-type name used when the result carries no trial types.
 ALL_TRIALS = "all"
 
 
 def analyze(result: SimulationResult, model: ModelArtifact | None = None,
             rate_result: RateTraces | None = None,
-            task: AbstractTask | AbstractSpikingTask | None = None, *,
+            task: AbstractTask | None = None, *,
             correlation_bin: float = 0.01, psth_bin: float = 0.02,
             rate_sampling_period: float = 0.005, kernel_sigma: float = 0.02,
             min_spikes: int = 3) -> dict[str, Any]:
@@ -55,7 +52,7 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
     rate_result : RateResult, optional
         The rate model on the same stimuli (``spikernn.rate.run_rate_model``); adds
         ``rate_vs_spiking`` and the rate model's accuracy.
-    task : AbstractTask or AbstractSpikingTask, optional
+    task : AbstractTask, optional
         Adds ``accuracy`` (needs labels in ``result.trials``): its ``score(outputs, labels,
         samples_per_step)`` and ``dt_ms`` are used.
     correlation_bin : float
@@ -205,7 +202,7 @@ def _per_type_curves(curve, trains: list[list[np.ndarray]], groups: dict[str, li
 
 
 def _accuracy(result: SimulationResult, rate_result: RateTraces | None,
-              task: AbstractTask | AbstractSpikingTask, labels: Sequence) -> dict[str, float]:
+              task: AbstractTask, labels: Sequence) -> dict[str, float]:
     spiking = task.score(result.output, labels,
                          samples_per_step=result.clock.samples_per_rate_step)
     out = {"spiking": float(spiking.mean())}

@@ -6,38 +6,34 @@ network and find its scaling factor (:mod:`spikernn.spiking`), then cross-check 
 and export or analyse its spikes (:mod:`spikernn.bridges`, :mod:`spikernn.analysis`).
 """
 
-from ._version import __version__
-from .artifact import ModelArtifact, ModelFileError, load_model
-from .rate import FR_RNN_dale, run_rate_model, train
-from .spiking import (
-    LIF_network_fnc,
-    LIFParams,
-    SimulationResult,
-    SpikingNetwork,
-    SpikingTaskFactory,
-    evaluate_task,
-    lambda_grid_search,
-)
-from .tasks import AbstractTask, GoNogoTask, ManteTask, TaskFactory, XORTask
+from __future__ import annotations
 
-__all__ = [
-    "AbstractTask",
-    "FR_RNN_dale",
-    "GoNogoTask",
-    "LIFParams",
-    "LIF_network_fnc",
-    "ManteTask",
-    "ModelArtifact",
-    "ModelFileError",
-    "SimulationResult",
-    "SpikingNetwork",
-    "SpikingTaskFactory",
-    "TaskFactory",
-    "XORTask",
-    "__version__",
-    "evaluate_task",
-    "lambda_grid_search",
-    "load_model",
-    "run_rate_model",
-    "train",
-]
+import importlib
+from typing import Any
+
+from ._version import __version__ as __version__
+
+#: Public names and the module each one is loaded from on first use, so that importing one
+#: part of the package (``spikernn.spiking.engine``, ``spikernn.tasks``) loads only that part.
+_EXPORTS = {
+    "ModelArtifact": "artifact", "ModelFileError": "artifact", "load_model": "artifact",
+    "FR_RNN_dale": "rate", "run_rate_model": "rate", "train": "rate",
+    "LIF_network_fnc": "spiking", "LIFParams": "spiking", "SimulationResult": "spiking",
+    "SpikingNetwork": "spiking", "SpikingTaskFactory": "spiking",
+    "lambda_grid_search": "spiking", "evaluate_task": "pipeline",
+    "AbstractTask": "tasks", "GoNogoTask": "tasks", "ManteTask": "tasks",
+    "TaskFactory": "tasks", "XORTask": "tasks", "TrialInfo": "tasks",
+    "time_base": "clock",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

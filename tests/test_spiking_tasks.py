@@ -197,3 +197,77 @@ def test_custom_spiking_task_registers_and_evaluates(net):
     finally:
         SpikingTaskFactory._registry.pop("always_low")
     assert perf["overall_accuracy"] == 1.0 and perf["quiet_trials"] == 3
+
+
+# -- the seed README's custom spiking task: its own evaluate_performance ------------------
+
+SEED_CUSTOM_TASK = '''
+import numpy as np
+
+from spikernn.spiking.tasks import AbstractSpikingTask, SpikingTaskFactory
+
+
+class MyCustomSpikingTask(AbstractSpikingTask):
+    def get_default_settings(self):
+        return {'T': 200, 'custom_param': 1.0}
+
+    def get_sample_trial_types(self):
+        return ['type_a', 'type_b']  # For visualization
+
+    def generate_stimulus(self, trial_type=None):
+        stimulus = np.zeros((1, self.settings['T']))
+        label = trial_type or 'type_a'
+        return stimulus, label
+
+    def evaluate_performance(self, spiking_rnn, n_trials=100):
+        # Multi-trial performance evaluation
+        return {'accuracy': 0.85, 'n_trials': n_trials}
+
+
+SpikingTaskFactory.register_task('my_custom', MyCustomSpikingTask)
+'''
+
+
+@pytest.fixture
+def seed_custom_task(tmp_path, monkeypatch):
+    (tmp_path / "my_seed_tasks.py").write_text(SEED_CUSTOM_TASK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    module = importlib.import_module("my_seed_tasks")
+    yield module
+    TaskFactory._registry.pop("my_custom", None)
+    monkeypatch.delitem(__import__("sys").modules, "my_seed_tasks")
+
+
+def _model_dir(folder):
+    folder.mkdir()
+    tiny_model().replace(opt_scaling_factor=20.0).save(folder / "model.mat")
+    return folder
+
+
+def test_seed_custom_task_with_its_own_evaluate_performance_evaluates(seed_custom_task,
+                                                                      tmp_path):
+    from spikernn.spiking.eval_tasks import evaluate_task
+
+    task = SpikingTaskFactory.create_task("my_custom")
+    assert isinstance(task, AbstractTask) and "my_custom" in TaskFactory.list_available_tasks()
+    assert task.get_sample_trial_types() == ["type_a", "type_b"]
+    metrics = evaluate_task("my_custom", model_dir=_model_dir(tmp_path / "m"), n_trials=7)
+    assert metrics["accuracy"] == metrics["overall_accuracy"] == 0.85
+    assert metrics["n_trials"] == 7 and metrics["task"] == "my_custom"
+    assert (tmp_path / "m" / "evaluation_my_custom" / "metrics.json").is_file()
+
+
+def test_seed_custom_task_evaluates_from_the_seed_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "my_seed_tasks.py").write_text(SEED_CUSTOM_TASK)
+    model_dir = _model_dir(tmp_path / "m")
+    run = subprocess.run([sys.executable, "-m", "spikernn.spiking.eval_tasks", "--task",
+                          "my_custom", "--task_module", "my_seed_tasks", "--model_dir",
+                          str(model_dir), "--n_trials", "5"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "spiking accuracy 85.0%" in run.stdout

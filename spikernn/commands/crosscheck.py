@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .._io import write_json
+from .._validate import check_n_trials
+from ..pipeline.crosscheck import FIGURE_FILE, REPORT_FILE, crosscheck
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,22 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, write the report and the figure, print a summary."""
-    from spikernn.bridges.crosscheck import cross_validate
-
-    if args.n_trials < 1:
-        raise ValueError(f"--n-trials: expected a positive integer, got {args.n_trials}")
+    check_n_trials(args.n_trials, "--n-trials")
     out = Path(args.out)
-    report = cross_validate(args.model, scaling_factor=args.scaling_factor, task=args.task,
-                            n_trials=args.n_trials, seed=args.seed, noise=args.noise,
-                            downsample=args.downsample, codegen=args.codegen,
-                            target=args.target,
-                            figure=out / "crosscheck.png")
-    write_json(out / "crosscheck.json", report)
+    report = crosscheck(args.model, out, task=args.task, n_trials=args.n_trials,
+                        seed=args.seed, scaling_factor=args.scaling_factor, noise=args.noise,
+                        downsample=args.downsample, codegen=args.codegen, target=args.target)
     summary = {"passed": report["passed"], "accuracy": report["accuracy"],
                "rate_correlation": report["rates"]["correlation"],
                "spike_counts": report["spike_counts"]}
     if "spike_for_spike" in report:
         summary["spike_for_spike_horizon_s"] = report["spike_for_spike"]["horizon_s"]
     print(json.dumps(summary, indent=2))
-    print(f"wrote {out / 'crosscheck.json'} and {out / 'crosscheck.png'}")
+    print(f"wrote {out / REPORT_FILE} and {out / FIGURE_FILE}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..spiking.eval_tasks import evaluate_task, format_metrics
+from ..pipeline import evaluate, format_metrics
 from .search import add_simulation_arguments
 
 
@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the summary."""
-    metrics = evaluate_task(args.task, args.model, n_trials=args.n_trials,
-                            scaling_factor=args.scaling_factor, save_plots=not args.no_plots,
-                            output_dir=args.out, seed=args.seed, device=args.device)
-    print(format_metrics(metrics))
+    evaluation = evaluate(args.model, args.task, args.n_trials, args.seed,
+                          scaling_factor=args.scaling_factor, save_plots=not args.no_plots,
+                          output_dir=args.out, device=args.device)
+    print(format_metrics(evaluation.metrics))
     return 0

@@ -1,11 +1,15 @@
 """Spiking RNNs converted one to one from rate models (Kim, Li & Sejnowski 2019).
 
 The batched LIF/QIF engine (:mod:`.engine`), the conversion API (:class:`SpikingNetwork`,
-the seed's :func:`LIF_network_fnc`), spiking task adapters (:class:`SpikingTaskFactory`),
-the scaling-factor search (:func:`lambda_grid_search`) and evaluation (:func:`evaluate_task`).
+the seed's :func:`LIF_network_fnc`), a task's trials on a network (:mod:`.evaluation`), the
+scaling-factor search (:func:`lambda_grid_search`) and the seed's spiking-task names
+(:mod:`.tasks`, aliases over :mod:`spikernn.tasks`). This package never imports
+:mod:`spikernn.rate` or matplotlib; the seed's :func:`evaluate_task` (which runs the rate model
+too) lives in :mod:`spikernn.pipeline` and is loaded from here on first use.
 """
 
-from .eval_tasks import evaluate_task
+from typing import Any
+
 from .network import LIF_network_fnc, SpikingNetwork
 from .noise import NOISE_KINDS
 from .params import LIFParams
@@ -39,3 +43,11 @@ __all__ = [
     "evaluate_task",
     "lambda_grid_search",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "evaluate_task":  # the seed name; the pipeline layer implements it
+        from .eval_tasks import evaluate_task
+
+        return evaluate_task
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

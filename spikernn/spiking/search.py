@@ -30,16 +30,16 @@ from .._io import write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
-from ..tasks import TrialBatch
-from .network import SpikingNetwork
-from .params import LIFParams
-from .tasks import (
-    AbstractSpikingTask,
+from ..tasks import AbstractTask, TrialBatch
+from .evaluation import (
     accuracy_summary,
+    sample_trials,
     split_seed,
     task_for_model,
     task_name_of,
 )
+from .network import SpikingNetwork
+from .params import LIFParams
 
 #: The paper's search grids by activation (scaling factors, dimensionless).
 DEFAULT_GRIDS: dict[str, tuple[float, float, float]] = {
@@ -257,7 +257,7 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     memory_budget_mb = _validate.check_positive(memory_budget_mb, "memory_budget_mb")
     _validate.check_device(device)
     trial_rng, engine_seed = split_seed(int(seed))
-    batch = task.sample_trials(n_trials, seed=trial_rng)
+    batch = sample_trials(task, n_trials, seed=trial_rng)
     _check_inputs(task, batch, model)
 
     settings = _settings_key(model, task, n_trials, int(seed), params, dtype,
@@ -302,14 +302,14 @@ def resolve_model(model: ModelArtifact | str | os.PathLike
     return load_model(path), path
 
 
-def _check_inputs(task: AbstractSpikingTask, batch: TrialBatch, model: ModelArtifact) -> None:
+def _check_inputs(task: AbstractTask, batch: TrialBatch, model: ModelArtifact) -> None:
     if batch.stimulus.shape[1] != model.n_inputs:
         raise ValueError(f"task_name: task {task_name_of(task)!r} has "
                          f"{batch.stimulus.shape[1]} inputs, expected the model's "
                          f"{model.n_inputs}")
 
 
-def _simulate_factors(net: SpikingNetwork, task: AbstractSpikingTask, batch: TrialBatch,
+def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch,
                       factors: np.ndarray, downsample: int, seed: int, progress: bool
                       ) -> list[dict[str, Any]]:
     """Simulate the batch once per factor in one engine call; one record per factor."""
@@ -374,7 +374,7 @@ def _chunk_seed(engine_seed: int, index: int) -> int:
     return int(np.random.SeedSequence([engine_seed, index]).generate_state(1)[0])
 
 
-def _settings_key(model: ModelArtifact, task: AbstractSpikingTask, n_trials: int, seed: int,
+def _settings_key(model: ModelArtifact, task: AbstractTask, n_trials: int, seed: int,
                   params: LIFParams, dtype: torch.dtype, use_initial_weights: bool,
                   downsample: int) -> dict[str, Any]:
     """Everything a per-factor result depends on (a resumed search must match it); the

@@ -342,11 +342,19 @@ class AbstractTask(Configured, ABC):
         stims, targets, labels, names = [], [], [], []
         for trial_type in types:
             stimulus, label, name = self._draw_trial(trial_type, rng)
-            stims.append(np.asarray(stimulus, dtype=np.float32).reshape(self.n_inputs, -1))
-            targets.append(np.asarray(self.generate_target(label), dtype=np.float32).ravel())
+            stimulus = np.asarray(stimulus, dtype=np.float32)
+            stims.append(stimulus if stimulus.ndim == 2 else stimulus.reshape(self.n_inputs, -1))
+            targets.append(self.target_for(label, stims[-1].shape[1]))
             labels.append(label)
             names.append(name)
         return TrialBatch(np.stack(stims), np.stack(targets), tuple(labels), tuple(names))
+
+    def target_for(self, label: Hashable, n_steps: int) -> np.ndarray:
+        """The target of a trial with ``label`` and ``n_steps`` rate steps, float32 (n_steps,).
+
+        Default: :meth:`generate_target`; tasks without a target return NaN.
+        """
+        return np.asarray(self.generate_target(label), dtype=np.float32).ravel()
 
     def _resolve_trial_types(self, batch_size: int, trial_types) -> list[str | None]:
         if trial_types is None:

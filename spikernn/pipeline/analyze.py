@@ -1,0 +1,122 @@
+"""Spike statistics and rate-versus-spiking agreement of a converted model, to files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._io import write_json
+from ..artifact import ModelArtifact
+from ..clock import time_base
+from ..rate.simulate import RateResult, run_rate_model
+from ..spiking.params import LIFParams
+from ..spiking.search import resolve_model
+from .export import export_result
+from .trials import SimulatedTrials, simulate_trials
+
+#: Name of the summary file :func:`analyze_model` writes.
+ANALYSIS_FILE = "analysis.json"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyze_model` produced.
+
+    Attributes
+    ----------
+    summary : dict
+        The JSON summary of :func:`spikernn.analysis.summary.analyze`, with ``seed`` and
+        ``files``.
+    trials : SimulatedTrials
+        The analysed trials (the filtered spike trains recorded once per rate step).
+    rate : RateResult
+        The rate model on the same stimuli.
+    files : tuple of pathlib.Path
+        Files written.
+    """
+
+    summary: dict[str, Any]
+    trials: SimulatedTrials
+    rate: RateResult
+    files: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.PathLike,
+                  task: str | None = None, n_trials: int = 100, seed: int = 0,
+                  scaling_factor: float | None = None, device: str = "cpu",
+                  plots: bool = True, export_path: str | os.PathLike | None = None
+                  ) -> Analysis:
+    """Simulate, analyse and write ``analysis.json`` (and figures) into ``out_dir``.
+
+    Parameters
+    ----------
+    model : ModelArtifact or path
+        The rate model (file or folder).
+    out_dir : path-like
+        Output folder (created if needed).
+    task : str, optional
+        Task (default: the model's).
+    n_trials : int
+        Number of trials.
+    seed : int
+        Seeds the trials, the engine and the rate model's noise.
+    scaling_factor : float, optional
+        Default: the model's ``opt_scaling_factor``.
+    device : str
+        Torch device.
+    plots : bool
+        Write the figures.
+    export_path : path-like, optional
+        Also write the simulated trials there (NWB or NIX, by suffix).
+
+    Returns
+    -------
+    Analysis
+    """
+    from spikernn.analysis.plots import plot_analysis
+    from spikernn.analysis.summary import analyze
+
+    model, _ = resolve_model(model)
+    sim = simulate_trials(model, task, n_trials, seed, scaling_factor=scaling_factor,
+                          device=device, record=("rates",),
+                          record_every=time_base(model.dt_ms, LIFParams().dt).steps_per_rate_step)
+    rate = run_rate_model(sim.model, sim.batch.stimulus, seed=seed, device=device)
+    summary = analyze(sim.result, sim.model, rate, sim.task)
+    summary["seed"] = seed
+    out = Path(out_dir)
+    files = [write_json(out / ANALYSIS_FILE, summary)]
+    if plots:
+        files += plot_analysis(sim.result, summary, out, rate, sim.model)
+    if export_path is not None:
+        files.append(export_result(sim.result, sim.model, export_path))
+    summary["files"] = [str(f) for f in files]
+    return Analysis(summary, sim, rate, tuple(files))
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A few lines of the headline figures of an analysis summary."""
+    def pop(key: str) -> str:
+        return ", ".join(f"{p} {_fmt(summary[key][p]['mean'])}" for p in ("E", "I"))
+
+    lines = [f"{summary['n_trials']} trials, {summary['n_units']} units "
+             f"({summary['n_exc']} E, {summary['n_inh']} I), task {summary['task']}",
+             f"firing rate (Hz): {pop('firing_rate_hz')}",
+             f"ISI CV: {pop('isi_cv')};  LV: {pop('local_variation')}"]
+    if "accuracy" in summary:
+        lines.append("accuracy: " + ", ".join(f"{k} {_fmt(100 * v)}%"
+                                              for k, v in summary["accuracy"].items()))
+    if "rate_vs_spiking" in summary:
+        cmp = summary["rate_vs_spiking"]
+        lines.append(f"rate vs spiking: median unit corr "
+                     f"{_fmt(cmp['unit_correlation']['all']['median'])} (single trials), "
+                     f"{_fmt(cmp['unit_correlation_trial_mean']['all']['median'])} (trial-type "
+                     f"means); readout corr "
+                     f"{_fmt(cmp['readout']['correlation'])}, RMSE "
+                     f"{_fmt(cmp['readout']['rmse'])}")
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"

@@ -1,0 +1,62 @@
+"""Write a simulation (with its trial record) as an NWB or NIX file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..artifact import ModelArtifact
+from ..spiking.result import RECORDABLE, SimulationResult
+
+#: File formats and their conventional suffixes.
+FORMATS = {"nwb": ".nwb", "nix": ".nix"}
+
+
+def parse_record(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of trace names out of :data:`RECORDABLE`."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in RECORDABLE]
+    if unknown:
+        raise ValueError(f"--record: expected names from {RECORDABLE}, got {unknown}")
+    return names
+
+
+def file_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """The export format: ``fmt`` if given, else the one the suffix of ``path`` names."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format: expected one of {sorted(FORMATS)}, got {fmt!r}")
+        return fmt
+    by_suffix = {suffix: name for name, suffix in FORMATS.items()}
+    suffix = Path(path).suffix.lower()
+    if suffix not in by_suffix:
+        raise ValueError(f"--out: expected a .nwb or .nix suffix (or --format), got {str(path)!r}")
+    return by_suffix[suffix]
+
+
+def export_result(result: SimulationResult, model: ModelArtifact | None,
+                  path: str | os.PathLike, fmt: str | None = None) -> Path:
+    """Write ``result`` (spikes, readout, recordings, ``result.trials``) to ``path``.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        The simulation.
+    model : ModelArtifact, optional
+        Adds per-unit decay constants and the model's construction values.
+    path : path-like
+        Destination; written atomically.
+    fmt : {'nwb', 'nix'}, optional
+        Default: from the suffix of ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if file_format(path, fmt) == "nwb":
+        from spikernn.bridges.nwb import write_nwb
+
+        return write_nwb(result, path, model)
+    from spikernn.bridges.neo import result_to_block, write_nix
+
+    return write_nix(result_to_block(result, model), path)
