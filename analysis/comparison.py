@@ -24,6 +24,7 @@ from scipy.signal import lfilter
 
 from spikernn.artifact import ModelArtifact
 from spikernn.spiking.result import SimulationResult
+from spikernn.spiking.synapse import synaptic_filter
 
 
 class RateTraces(Protocol):
@@ -101,22 +102,12 @@ def filter_spikes(result: SimulationResult, tau_d_ms: np.ndarray, trial: int,
         raise ValueError(f"sample_every: expected a positive integer, got {sample_every!r}")
     raster = result.dense_spikes(trial).astype(float)
     filtered = np.empty_like(raster)
+    synapse = synaptic_filter(tau_d, result.params)
     for tau in np.unique(tau_d):
         units = tau_d == tau
-        b, a = _filter_coefficients(tau, result.params.tau_r, result.dt,
-                                    result.params.synapse)
+        b, a = synapse.transfer_function(int(np.flatnonzero(units)[0]))
         filtered[:, units] = lfilter(b, a, raster[:, units], axis=0)
     return filtered[sample_every - 1::sample_every]
-
-
-def _filter_coefficients(tau_d: float, tau_r: float, dt: float, synapse: str
-                         ) -> tuple[list[float], list[float]]:
-    """Transfer function (b, a) of the per-step synaptic filter (times in s)."""
-    decay = np.exp(-dt / tau_d)
-    if synapse == "single":
-        return [1.0 / tau_d], [1.0, -decay]
-    rise = np.exp(-dt / tau_r)
-    return [0.0, dt / (tau_r * tau_d)], [1.0, -(decay + rise), decay * rise]
 
 
 def align_traces(result: SimulationResult, rate_result: RateTraces,

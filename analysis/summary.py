@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from spikernn._io import to_plain
 from spikernn.artifact import ModelArtifact
 from spikernn.spiking.result import SimulationResult
 from spikernn.tasks import AbstractTask, TrialInfo
@@ -224,19 +225,12 @@ def _comparison(result: SimulationResult, rate_result: RateTraces,
 
 
 def to_jsonable(obj: Any) -> Any:
-    """``obj`` with numpy arrays and scalars as Python lists and numbers, NaN as None.
+    """``obj`` with numpy arrays and scalars as Python lists and numbers, NaN as None
+    (:func:`spikernn._io.to_plain` with ``nan_to_none=True``).
 
     Examples
     --------
     >>> to_jsonable({"a": np.array([1.0, np.nan]), "b": np.int64(2)})
     {'a': [1.0, None], 'b': 2}
     """
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
+    return to_plain(obj, nan_to_none=True)

@@ -65,6 +65,7 @@ from spikernn.artifact import ModelArtifact, load_model
 from spikernn.clock import time_base
 from spikernn.spiking.params import LIFParams
 from spikernn.spiking.result import RECORDABLE, SimulationResult
+from spikernn.spiking.synapse import synaptic_filter
 
 TARGETS = ("runtime", "cpp_standalone")
 CODEGEN_TARGETS = ("numpy", "cython")
@@ -385,11 +386,12 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
     v0 = initial_voltages(params, batch, n, seed) if v0 is None else _check_v0(v0, batch, n)
 
     dt = params.dt * b2.second
+    synapse = synaptic_filter(model.tau_d_ms * 1e-3, params)
     stimulus = b2.TimedArray(_input_current(model, stimuli) * b2.volt, dt=hold * dt,
                              name="stimulus")
     namespace = {
         "I_in": stimulus, "bias": params.bias * b2.mV, "tau_m": params.tau_m * b2.second,
-        "tau_r": params.tau_r * b2.second, "e_r": _decay(params.dt, params.tau_r),
+        "tau_r": params.tau_r * b2.second, "e_r": synapse.rise_decay,
         "noise_std": params.noise_std * b2.mV, "v_reset": params.v_reset * b2.mV,
         "v_th": params.v_th * b2.mV, "v_peak": params.v_peak * b2.mV,
         "ref_steps": params.refractory_steps,
@@ -404,9 +406,8 @@ def build_brian2_network(model: ModelArtifact | str | os.PathLike,
             name="noise")
     neurons.run_regularly(neuron_code(params, noise is not None), when="groups",
                           name="units_step")
-    tau_d = np.tile(model.tau_d_ms * 1e-3, batch)
-    neurons.tau_d = tau_d * b2.second
-    neurons.e_d = _decay(params.dt, tau_d)
+    neurons.tau_d = np.tile(model.tau_d_ms * 1e-3, batch) * b2.second
+    neurons.e_d = np.tile(synapse.decay, batch)
 
     synapses = _recurrent_synapses(neurons, model.w_effective, batch, params, namespace)
 
@@ -455,14 +456,6 @@ def _recurrent_synapses(neurons: b2.NeuronGroup, w_rate: np.ndarray, batch: int,
     synapses.connect(i=np.tile(pre, batch) + offsets, j=np.tile(post, batch) + offsets)
     synapses.w = np.tile(w_rate[post, pre], batch) * b2.mV * b2.second
     return synapses
-
-
-def _decay(dt: float, tau: float | np.ndarray) -> float | np.ndarray:
-    """Per-step decay factor ``exp(-dt / tau)`` (0 for ``tau == 0``)."""
-    tau = np.asarray(tau, dtype=float)
-    with np.errstate(divide="ignore"):
-        out = np.where(tau > 0, np.exp(-dt / np.where(tau > 0, tau, 1.0)), 0.0)
-    return float(out) if out.ndim == 0 else out
 
 
 def _positive_int(value: int, name: str) -> int:

@@ -34,11 +34,8 @@ import quantities as pq
 from spikernn._io import atomic_path
 from spikernn._version import __version__
 from spikernn.artifact import ModelArtifact
-from spikernn.spiking.result import SimulationResult, check_trials
+from spikernn.spiking.result import RECORDING_UNITS, SimulationResult, check_trials
 from spikernn.tasks import TrialInfo
-
-#: Recordings a result may hold, with their units.
-RECORDING_UNITS = {"voltages": "mV", "currents": "mV", "rates": "Hz"}
 
 #: Citation of the method, written into exported files.
 PAPER_DOI = "doi:10.1073/pnas.1905926116"

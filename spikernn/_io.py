@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -208,18 +209,52 @@ def locked(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S) -> Iterator
 def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write ``data`` as indented JSON to ``path`` atomically and return the path."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=to_plain) + "\n")
     return Path(path)
 
 
-def _json_default(obj: Any) -> Any:
-    """Convert numpy scalars/arrays (and paths) for :func:`json.dumps`."""
+def to_plain(obj: Any, *, nan_to_none: bool = False,
+             fallback: Callable[[Any], Any] | None = None) -> Any:
+    """``obj`` as plain JSON values: the one converter every JSON writer uses.
+
+    Mappings become dicts with ``str`` keys, lists, tuples and numpy arrays become lists,
+    numpy scalars the Python numbers they hold, paths strings; ``None``, ``bool``, ``int``,
+    ``float`` and ``str`` stay as they are.
+
+    Parameters
+    ----------
+    obj : Any
+        The value to convert (nested containers are converted recursively).
+    nan_to_none : bool
+        Also turn NaN and infinities into ``None`` (strict JSON); by default they stay floats
+        (``json.dumps`` writes them as ``NaN``/``Infinity``).
+    fallback : callable, optional
+        Converts anything else (e.g. ``str``); without it, anything else is a ``TypeError``.
+
+    Examples
+    --------
+    >>> to_plain({"a": np.array([1.0, np.nan]), 2: (np.int64(3), Path("x"))}, nan_to_none=True)
+    {'a': [1.0, None], '2': [3, 'x']}
+    """
     import numpy as np
 
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, os.PathLike):
-        return os.fspath(obj)
-    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+    def plain(x: Any) -> Any:
+        if isinstance(x, Mapping):
+            return {str(k): plain(v) for k, v in x.items()}
+        if isinstance(x, np.ndarray):
+            x = x.tolist()
+        if isinstance(x, list | tuple):
+            return [plain(v) for v in x]
+        if isinstance(x, np.generic):
+            x = x.item()
+        if isinstance(x, os.PathLike):
+            return os.fspath(x)
+        if isinstance(x, float):
+            return None if nan_to_none and not math.isfinite(x) else x
+        if x is None or isinstance(x, bool | int | str):
+            return x
+        if fallback is not None:
+            return fallback(x)
+        raise TypeError(f"object of type {type(x).__name__} is not JSON serialisable")
+
+    return plain(obj)

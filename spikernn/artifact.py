@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import _json_default, atomic_path, is_temporary
+from ._io import atomic_path, is_temporary, to_plain
 from ._version import __version__
 
 ACTIVATIONS = ("sigmoid", "relu", "softplus")
@@ -348,7 +348,7 @@ def to_mat_dict(a: ModelArtifact) -> dict[str, Any]:
         "task": a.task or "", "seed": np.array([[-1 if a.seed is None else a.seed]]),
     }
     for name in _JSON_FIELDS:
-        d[name + "_json"] = json.dumps(getattr(a, name), default=_json_default)
+        d[name + "_json"] = json.dumps(getattr(a, name), default=to_plain)
     if a.opt_scaling_factor is not None:
         d["opt_scaling_factor"] = np.array([[a.opt_scaling_factor]])
     if a.scaling_factors is not None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._io import _json_default, atomic_path
+from .._io import atomic_path, to_plain
 from .._validate import check_seed
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory
@@ -388,7 +388,7 @@ class Trainer:
         state = {
             "format": CHECKPOINT_FORMAT,
             "task": self.task.name,
-            "task_settings": json.dumps(self.task.settings, default=_json_default),
+            "task_settings": json.dumps(self.task.settings, default=to_plain),
             "model_config": json.dumps(self.model.config.to_dict()),
             "config": json.dumps(self.config.to_dict()),
             "model": self.model.state_dict(),

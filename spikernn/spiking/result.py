@@ -21,8 +21,12 @@ from ..clock import TimeBase, time_base
 from ..tasks import TrialInfo
 from .params import LIFParams
 
-#: The traces a simulation can record (``record=``), each of shape (batch, n_samples, N).
-RECORDABLE = ("voltages", "currents", "rates")
+#: The traces a simulation can record (``record=``), each of shape (batch, n_samples, N),
+#: with their units: membrane voltages (mV), synaptic currents (mV, unit resistance) and
+#: filtered spike trains (1/s).
+RECORDING_UNITS = {"voltages": "mV", "currents": "mV", "rates": "Hz"}
+#: Their names, in that order.
+RECORDABLE = tuple(RECORDING_UNITS)
 #: Keys of ``metadata`` that older code used for the trial record (read into ``trials``).
 _LEGACY_TRIAL_KEYS = ("task", "labels", "trial_types", "stimulus")
 

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import _validate
-from .._io import write_json
+from .._io import to_plain, write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
@@ -390,15 +390,7 @@ def _settings_key(model: ModelArtifact, task: AbstractTask, n_trials: int, seed:
         "use_initial_weights": bool(use_initial_weights), "downsample": int(downsample),
         "spikernn_version": __version__,
     }
-    return json.loads(json.dumps(key, default=_plain))
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
+    return to_plain(key, fallback=str)
 
 
 def _sidecar_path(model_path: Path | None, results_path: str | os.PathLike | None
