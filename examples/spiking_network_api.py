@@ -1,4 +1,4 @@
-"""The pieces under ``spikernn run``: a spiking network, a spiking task, spikes, figures.
+"""The pieces under ``spikernn run``: a spiking network, a task's trials on it, spikes, figures.
 
 Builds a :class:`SpikingNetwork` from the shipped Go/NoGo model at one scaling factor,
 evaluates it on 50 trials (one batch), looks at one Go and one NoGo trial (spike times,
@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from spikernn.pretrained import load_pretrained
+from spikernn.spiking.evaluation import simulate_trials, summarize, task_for_model
 from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.plots import plot_spike_raster, save_figure
-from spikernn.spiking.tasks import SpikingTaskFactory
+from spikernn.tasks import TaskFactory
 
 
 def main() -> None:
@@ -25,16 +26,17 @@ def main() -> None:
     net = SpikingNetwork(model, scaling_factor=scale)
 
     # Accuracy over 50 trials, simulated as one batch, with the paper's criteria.
-    task = SpikingTaskFactory.create_task("go-nogo", model.task_settings)
-    perf = task.evaluate_performance(net, n_trials=50, seed=0)
+    task = task_for_model(model)                    # the model's task and settings
+    batch, result = simulate_trials(net, task, 50, seed=0)
+    perf = summarize(task, batch, result)
     print(f"s = {scale:g}: {100 * perf['overall_accuracy']:.0f}% correct "
           f"(Go {100 * perf['go_accuracy']:.0f}%, NoGo {100 * perf['nogo_accuracy']:.0f}%), "
           f"mean rate {perf['mean_firing_rate_hz']:.1f} Hz")
 
     # One trial of each type: the SimulationResult holds the readout and sparse spikes.
-    batch = task.sample_trials(2, seed=1, trial_types=["go", "nogo"])
+    batch = task.sample_batch(2, rng=1, trial_types=["go", "nogo"])
     result = net.simulate(batch.stimulus, seed=1)
-    start, stop = task.task.window_samples(samples_per_step=100)
+    start, stop = task.window_samples(result.clock.samples_per_rate_step)
     for b, name in enumerate(batch.trial_types):
         rates = result.firing_rates()[b]
         print(f"{name}: max readout in the response window "
@@ -45,7 +47,7 @@ def main() -> None:
     print("raster:", save_figure(ax.figure, "go_trial_raster.png"))
 
     # Any registered task can be evaluated as spiking (here XOR, on the XOR model if shipped).
-    print("spiking tasks:", ", ".join(SpikingTaskFactory.list_available_tasks()))
+    print("tasks:", ", ".join(TaskFactory.list_available_tasks()))
     print("first spike times of unit 0 in the Go trial (ms):",
           np.round(1e3 * result.spike_trains(0)[0][:5], 2))
 

@@ -4,6 +4,11 @@ Train a continuous rate RNN with Dale's principle and trained synaptic time cons
 (:mod:`spikernn.rate`), convert it one to one into a leaky (or quadratic) integrate-and-fire
 network and find its scaling factor (:mod:`spikernn.spiking`), then cross-check it in Brian2
 and export or analyse its spikes (:mod:`spikernn.bridges`, :mod:`spikernn.analysis`).
+
+Tasks are defined once (:mod:`spikernn.tasks`); every workflow (simulate a task's trials,
+search, evaluate, analyse, export, the whole run) is a call in :mod:`spikernn.pipeline`; a
+simulation result carries its trials and its clock (:mod:`spikernn.clock`). The names below
+are loaded on first use; ``docs/architecture.md`` draws the map.
 """
 
 from __future__ import annotations
