@@ -11,7 +11,7 @@ from ._version import __version__
 
 #: Subcommand modules under ``spikernn.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = ("tasks", "train", "run", "search", "evaluate", "crosscheck",
-                             "export", "analyze")
+                             "export", "analyze", "study")
 
 
 def build_parser() -> argparse.ArgumentParser:
