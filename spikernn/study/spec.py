@@ -60,10 +60,11 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_scaling_factors
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
 from ..spiking.params import LIFParams
-from ..spiking.search import check_scaling_factors, default_scaling_factors
+from ..spiking.search import default_scaling_factors
 from ..tasks import TaskFactory, normalize_task_name
 
 if sys.version_info >= (3, 11):
@@ -166,9 +167,9 @@ def _scaling_factors(value: Any, where: str) -> list[float]:
         raise SpecError(f"{where}: expected a list of numbers or {{start, stop, step}}, got "
                         f"{_describe(value)}")
     try:
-        return check_scaling_factors(value).tolist()
+        return check_scaling_factors(value, where, distinct=True).tolist()
     except ValueError as exc:
-        raise SpecError(f"{where}: {exc}") from None
+        raise SpecError(str(exc)) from None
 
 
 def _check_keys(table: Any, where: str, allowed) -> dict:
