@@ -1,5 +1,7 @@
 """One cell of a study: train a rate model, search its scaling factor, evaluate the spiking
-network at the best factor, and write a record of it all into the cell's own folder.
+network at the best factor (the pipeline's :func:`~spikernn.pipeline.search_scaling_factor`
+and :func:`~spikernn.pipeline.evaluate`), and write a record of it all into the cell's own
+folder.
 
 A cell reads and writes nothing outside its folder, so cells run anywhere (a local process,
 a Dask worker on another machine) in any order. Its folder::
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import write_json
+from .._io import atomic_path, write_json
 from .._version import __version__
 
 #: Version of the record layout written by :func:`run_cell`.
@@ -191,8 +193,6 @@ def _count_attempt(folder: Path) -> int:
         n = int(path.read_text().strip() or 0)
     except (OSError, ValueError):
         n = 0
-    from .._io import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_text(f"{n + 1}\n")
     return n + 1
@@ -267,10 +267,10 @@ def _lif_params(cell: Cell):
 def _search(cell: Cell, model_path: Path) -> dict[str, Any]:
     import torch
 
-    from ..spiking.search import lambda_grid_search
+    from ..pipeline import search_scaling_factor
 
     s = cell.settings["search"]
-    result = lambda_grid_search(
+    result = search_scaling_factor(
         model_path, n_trials=s["n_trials"], scaling_factors=s["scaling_factors"],
         seed=cell.search_seed, params=_lif_params(cell), device=cell.device,
         dtype=getattr(torch, s["dtype"]), downsample=s["downsample"],
@@ -289,14 +289,15 @@ def _search(cell: Cell, model_path: Path) -> dict[str, Any]:
 def _evaluate(cell: Cell, model_path: Path, folder: Path) -> dict[str, Any]:
     import torch
 
-    from ..spiking.eval_tasks import evaluate_task
+    from ..pipeline import evaluate
 
     s = cell.settings["evaluation"]
-    metrics = evaluate_task(
-        model_dir=model_path, n_trials=s["n_trials"], save_plots=s["save_plots"],
-        output_dir=folder / "evaluation", seed=cell.evaluation_seed,
+    metrics = evaluate(
+        model_path, n_trials=s["n_trials"], seed=cell.evaluation_seed,
+        output_dir=folder / "evaluation", save_plots=s["save_plots"],
         params=_lif_params(cell), device=cell.device,
-        dtype=getattr(torch, cell.settings["search"]["dtype"]), downsample=s["downsample"])
+        dtype=getattr(torch, cell.settings["search"]["dtype"]), downsample=s["downsample"],
+        compare_rate=True).metrics
     return {
         "lif_accuracy": float(metrics["overall_accuracy"]),
         "lif_accuracy_by_type": {k: float(v) for k, v in metrics["accuracy_by_type"].items()},
