@@ -37,11 +37,12 @@ import torch
 from matplotlib.figure import Figure
 
 from spikernn.artifact import ModelArtifact, load_model
+from spikernn.spiking.evaluation import task_for_model
 from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.params import LIFParams
 from spikernn.spiking.plots import save_figure
 from spikernn.spiking.result import SimulationResult
-from spikernn.tasks import AbstractTask, TaskFactory, normalize_task_name
+from spikernn.tasks import AbstractTask
 
 from .brian2 import initial_voltages, simulate_brian2
 
@@ -157,13 +158,7 @@ def _scaling_factor(model: ModelArtifact, scaling_factor: float | None) -> float
 
 
 def _task(model: ModelArtifact, task: str | AbstractTask | None) -> AbstractTask:
-    if isinstance(task, AbstractTask):
-        return task
-    name = task or model.task
-    if not name:
-        raise ValueError("task: expected a task name (the model names none), got None")
-    same = bool(model.task) and normalize_task_name(name) == normalize_task_name(model.task)
-    return TaskFactory.create_task(name, model.task_settings if same else None)
+    return task if isinstance(task, AbstractTask) else task_for_model(model, task or None)
 
 
 def _timed(func, *args, **kwargs) -> tuple[Any, float]:

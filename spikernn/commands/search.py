@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from ..spiking.search import SearchResult, lambda_grid_search
+from ..pipeline import format_search, search_scaling_factor
 
 
 def parse_scaling_factors(text: str) -> np.ndarray:
@@ -53,23 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the search and print the accuracy per factor."""
-    result = lambda_grid_search(args.model, args.task, args.n_trials, args.scaling_factors,
+    result = search_scaling_factor(args.model, args.task, args.n_trials, args.scaling_factors,
                                 seed=args.seed, device=args.device,
                                 memory_budget_mb=args.memory_mb, save=not args.no_save,
                                 resume=not args.no_resume)
     print(format_search(result))
     return 0
-
-
-def format_search(result: SearchResult) -> str:
-    """Table of accuracy and firing rate per factor, and the best factor."""
-    lines = [f"{'s':>8s}  {'accuracy':>8s}  {'rate (Hz)':>9s}"]
-    for f, acc, hz in zip(result.scaling_factors, result.accuracies, result.mean_firing_rates,
-                          strict=True):
-        mark = "  <- best" if f == result.best_scaling_factor else ""
-        lines.append(f"{f:8g}  {100 * acc:7.1f}%  {hz:9.1f}{mark}")
-    lines.append(f"best scaling factor {result.best_scaling_factor:g}: "
-                 f"{100 * result.best_accuracy:.1f}% of {result.n_trials} trials")
-    if result.model_path is not None:
-        lines.append(f"written to {result.model_path}")
-    return "\n".join(lines)

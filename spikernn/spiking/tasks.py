@@ -45,7 +45,6 @@ from .evaluation import (
     as_network,
     firing_rate_summary,
     split_seed,
-    task_for_model,
     task_name_of,
 )
 from .network import SpikingNetwork
@@ -248,6 +247,13 @@ class AbstractSpikingTask(SpikingTask):
         """
         raise NotImplementedError(
             f"{type(self).__name__}: implement is_correct() or override evaluate_performance()")
+
+
+def task_for_model(model: ModelArtifact, task_name: str | None = None,
+                   task_settings: Mapping[str, Any] | None = None) -> SpikingTask:
+    """:func:`spikernn.spiking.evaluation.task_for_model` with the spiking methods."""
+    task = evaluation.task_for_model(model, task_name, task_settings)
+    return spiking_task_class(type(task))(task.settings)
 
 
 def overrides_evaluate_performance(task: AbstractTask) -> bool:
