@@ -6,9 +6,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from spiking_helpers import tiny_model, tiny_model_file
 
 from spikernn.artifact import load_model
+from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.search import (
     SearchResult,
     check_scaling_factors,
@@ -16,6 +18,7 @@ from spikernn.spiking.search import (
     lambda_grid_search,
     trials_per_batch,
 )
+from spikernn.spiking.tasks import task_for_model
 
 FACTORS = [10.0, 20.0, 40.0]
 TWO_FACTORS = [10.0, 40.0]
@@ -143,3 +146,42 @@ def test_shipped_go_nogo_model_converts():
 
     result = lambda_grid_search(load_pretrained("go_nogo"), "go_nogo", 100, progress=False)
     assert result.best_accuracy >= 0.95, result.to_dict()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_factor_gives_the_same_numbers_in_any_grid_and_budget(dtype):
+    """Common random numbers: factor 25 alone, in the default grid, in the reversed grid
+    and one factor per engine call gives bit-identical accuracy and spike counts; the
+    engine calls the search makes give bit-identical readouts."""
+    model = tiny_model()
+    grid = default_scaling_factors(model.activation).tolist()
+    kw = dict(progress=False, dtype=dtype, seed=3)
+    runs = {"alone": lambda_grid_search(model, None, 6, [25.0], **kw),
+            "grid": lambda_grid_search(model, None, 6, grid, **kw),
+            "reversed": lambda_grid_search(model, None, 6, grid[::-1], **kw),
+            "tiny budget": lambda_grid_search(model, None, 6, grid, memory_budget_mb=1e-3,
+                                              **kw)}
+    records = {}
+    for name, result in runs.items():
+        sidecar_like = dict(zip(result.scaling_factors.tolist(), zip(
+            result.accuracies.tolist(), result.mean_firing_rates.tolist(),
+            map(str, result.accuracy_by_type), strict=True), strict=True))
+        records[name] = sidecar_like[25.0]
+    assert len(set(records.values())) == 1, records
+    assert records["alone"][1] > 0
+
+    net = SpikingNetwork(model, 25.0, dtype=dtype)
+    stim = task_for_model(model).sample_trials(6, seed=0).stimulus
+
+    def factor_25(factors):
+        n = len(factors)
+        res = net.simulate(np.tile(stim, (n, 1, 1)), np.repeat(factors, 6), seed=3,
+                           trial_ids=np.tile(np.arange(6), n))
+        rows = slice(6 * factors.index(25.0), 6 * factors.index(25.0) + 6)
+        return res.output[rows], res.spike_counts()[rows]
+
+    alone = factor_25([25.0])
+    for factors in (grid, grid[::-1], [40.0, 25.0]):
+        out, counts = factor_25(factors)
+        np.testing.assert_array_equal(out, alone[0])
+        np.testing.assert_array_equal(counts, alone[1])

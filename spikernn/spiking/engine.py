@@ -29,45 +29,51 @@ Exact update of integration step ``k`` (0-based; time ``k dt -> (k + 1) dt``), f
 7. Recorded voltages show ``v_peak`` at a spike; then spiking units reset to ``v_reset``.
 8. Readout ``o = (W_out r) / s_b`` (no bias, as in the paper).
 
-Implementation notes: ``s_I`` and ``r`` share their decay factors and are stacked as one
-``(batch, 2N)`` tensor ``[s_I | r / s_b]`` (likewise ``[h_I | h_r / s_b] * dt``); storing
-``r / s_b`` makes every spike's whole contribution scale by ``1 / s_b``, so the recurrent and
-self inputs are one sparse update: the rows of the units that spiked are gathered from a
-precomputed ``(N, 2N)`` kick table, scaled by ``1 / s_b`` and added into their trial rows
-(no dense matmul). The step updates the state tensors in place (the loop owns them) for
-speed. Refractoriness is a 0/1 gate on the membrane update, cleared at a spike and set again
-``R + 1`` steps later for the units that have not spiked since. On the CPU the threshold test
-and the sparse fills go through numpy views of the same memory (less overhead per call than
-torch), and chunks of trials run in parallel forked processes (threads would serialise on
-the GIL: a step is many short calls), each with one torch thread, writing the readout and
-traces straight into shared memory.
+Two paths compute this update (same draws, same order of operations, same spikes):
 
-Random draws (all from CPU ``torch.Generator`` objects, so the numbers do not depend on the
-device), for ``seed``: ``seq = numpy.random.SeedSequence(seed)``; three child seeds
-``seq.spawn(3)`` (``int(child.generate_state(1, numpy.uint64)[0])``) seed three generators,
-used for (0) the initial voltages: ``torch.rand((B, N), dtype=float64)`` mapped onto the
-chosen interval, (1) the noise (:class:`~spikernn.spiking.noise.PoolNoise`; with
-``noise='gaussian'`` trial b's generator is seeded like the children here, from
-``SeedSequence(child_1).spawn(B)[b]``),
-(2) the perturbation coins. Each draw covers all trials row-major, so trial ``b`` sees the
-same numbers in any batch of at least ``b + 1`` trials and under any ``max_batch``.
+* **fused** (default where numba is installed): one compiled kernel per block of steps over
+  all trials (:mod:`spikernn.spiking.fused`; CPU threads over trials, or one CUDA thread
+  block per trial). Every trial is computed alone, so its numbers do not depend on the batch,
+  its split or the thread count (bit for bit, float32 and float64).
+* **torch** (the fallback, and ``backend='torch'``): the functions of this module on
+  ``(batch, N)`` tensors. ``s_I`` and ``r`` share their decay factors and are stacked as one
+  ``(batch, 2N)`` tensor ``[s_I | r / s_b]`` (likewise ``[h_I | h_r / s_b] * dt``); storing
+  ``r / s_b`` makes every spike's whole contribution scale by ``1 / s_b``, so the recurrent
+  and self inputs are one sparse update: the rows of the units that spiked are gathered
+  from a precomputed ``(N, 2N)`` kick table, scaled by ``1 / s_b`` and added into their
+  trial rows in unit order (no dense matmul). Refractoriness is a 0/1 gate on the membrane
+  update. On the CPU the threshold test and the sparse fills go through numpy views, and
+  chunks of trials run in forked processes (:mod:`spikernn.spiking._workers`) writing into
+  shared memory. Its readout is a batched ``mv``, whose rounding can depend on the chunk
+  size (float32: ~1e-7 relative); spikes do not.
+
+Random draws (common random numbers): every draw of row ``b`` comes from a numpy generator
+``child_rng(seed, stream, t_b)`` (:mod:`spikernn._seeding`) with ``t_b = trial_ids[b]``
+(default ``b``), so it depends on the seed and the trial id only: not on the batch, its
+order, the scaling factor, the device or the path. Streams: ``"v0"`` the initial voltages
+(``random(N)`` mapped onto the chosen interval), ``"noise"`` the noise windows or exact
+Gaussians (:mod:`spikernn.spiking.noise`; the pool itself is ``child_rng(seed, "noise
+pool")``, shared by all trials), ``"perturbation"`` the coins. A search passes the same
+``trial_ids`` for every factor, so all factors see the same trials and draws.
 :func:`noise_values` returns the noise a seed gives.
 """
 
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import math
-import mmap
-import multiprocessing as mp
+import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from .._seeding import child_rng
 from ..clock import time_base
+from . import fused
+from ._workers import map_chunks, shared_empty
+from .memory import check_fits, cpu_count, trial_memory, trials_within
 from .noise import NOISE_KINDS, ArrayNoise, GaussianNoise, NoiseSource, PoolNoise
 from .params import LIFParams
 from .perturbation import Perturbation
@@ -82,8 +88,8 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20
 _LOG_BLOCK = 2**20
 #: Integration steps of spike events merged at a time (bounds the merge's temporaries).
 _MERGE_STEPS = 2000
-#: Values of the engine dtype held per trial and unit (state, work space, indices).
-_STATE_VALUES = 16
+#: Engine paths (:func:`simulate`'s ``backend``).
+BACKENDS = ("auto", "fused", "torch")
 
 
 class NetworkTensors(NamedTuple):
@@ -144,7 +150,7 @@ class State(NamedTuple):
         (1/s) divided by the trial's scaling factor (so every spike's contribution to a trial
         row scales by ``1 / s_b``; the readout is ``W_out . syn[:, N:]``).
     rise : (B, 2N) ``[h_I | h_r / s_b] * dt`` (double-exponential synapse; empty otherwise).
-    scratch : (2, B, N) work space: membrane update, noise buffer.
+    scratch : (3, B, N) work space: membrane update, noise buffer, QIF square.
     flat : FlatViews of ``v``, ``gate`` and ``last_spike``.
     hits : (bool (8 W,), bool (W,)) with ``W = ceil(B N / 8)``: work space of the numpy
         threshold test (``v >= v_th``, then whether any of 8 consecutive entries is a hit);
@@ -184,7 +190,7 @@ def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
     n_words = -(-v0.numel() // 8)
     return State(v=v, gate=gate, last_spike=last_spike, syn=torch.zeros(width, **like),
                  rise=torch.zeros(width if c.double else (0,), **like),
-                 scratch=torch.empty((2, n_trials, n_units), **like), flat=flat,
+                 scratch=torch.empty((3, n_trials, n_units), **like), flat=flat,
                  hits=(np.zeros(8 * n_words, bool), np.zeros(n_words, bool)) if host else None)
 
 
@@ -212,10 +218,12 @@ def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> N
     n = drive.shape[1]
     dv = torch.add(state.syn[:, :n], drive, out=state.scratch[0])
     if c.qif:
-        dv.addcmul_(state.v, state.v)
+        dv.add_(torch.mul(state.v, state.v, out=state.scratch[2]))
     else:
         dv.sub_(state.v)
-    state.v.addcmul_(dv, state.gate, value=c.leak)
+    # separate multiplies and adds (torch's addcmul fuses them: other rounding than the
+    # fused kernels and the reference)
+    state.v.add_(dv.mul_(c.leak).mul_(state.gate))
 
 
 def release(state: State, k: int, earlier: np.ndarray | torch.Tensor, c: StepConstants) -> None:
@@ -259,7 +267,7 @@ def update_synapses(state: State, spikes: Spikes, inv_scale: torch.Tensor,
     """Step 6: decay the synaptic currents and filtered rates, then add this step's spikes
     (``inv_scale`` (B,) holds ``1 / s_b``)."""
     if c.double:
-        torch.addcmul(state.rise, state.syn, c.decay, out=state.syn)
+        state.syn.mul_(c.decay).add_(state.rise)
         state.rise.mul_(c.rise_decay)
         target = state.rise
     else:
@@ -321,26 +329,22 @@ def _numpy_path(t: torch.Tensor) -> bool:
 # the loop
 # --------------------------------------------------------------------------------------
 
-def initial_voltages(params: LIFParams, n_trials: int, n_units: int,
-                     generator: torch.Generator) -> torch.Tensor:
-    """Initial voltages (mV), shape (n_trials, n_units), float64 on the CPU.
+def initial_voltages(params: LIFParams, trial_ids: np.ndarray, n_units: int,
+                     seed: int) -> np.ndarray:
+    """Initial voltages (mV), shape (len(trial_ids), n_units), float64.
 
     'paper': uniform in ``[v_reset, v_init_high]``; 'below_threshold': uniform in
-    ``[v_reset, v_th)``; 'reset': all ``v_reset`` (no draw).
+    ``[v_reset, v_th)``; 'reset': all ``v_reset`` (no draw). Row ``b`` draws
+    ``child_rng(seed, "v0", trial_ids[b]).random(n_units)``.
     """
+    trial_ids = np.asarray(trial_ids, dtype=np.int64)
     if params.v_init == "reset":
-        return torch.full((n_trials, n_units), params.v_reset, dtype=torch.float64)
+        return np.full((trial_ids.size, n_units), params.v_reset)
     high = params.v_init_high if params.v_init == "paper" else params.v_th
-    u = torch.rand((n_trials, n_units), generator=generator, dtype=torch.float64)
-    return params.v_reset + u * (high - params.v_reset)
-
-
-def _child_seeds(seed: int, n: int) -> list[int]:
-    return [int(c.generate_state(1, np.uint64)[0]) for c in np.random.SeedSequence(seed).spawn(n)]
-
-
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+    ids, rows = np.unique(trial_ids, return_inverse=True)
+    u = np.stack([child_rng(seed, "v0", int(t)).random(n_units) for t in ids]) if ids.size \
+        else np.zeros((0, n_units))
+    return params.v_reset + u[rows] * (high - params.v_reset)
 
 
 class _Recorder:
@@ -436,6 +440,15 @@ def _merge_events(chunks: Sequence[tuple[int, np.ndarray, np.ndarray]], n_units:
     return trial, unit, step
 
 
+def input_drive(u: torch.Tensor, w_in: torch.Tensor, bias: float) -> torch.Tensor:
+    """``(sum_m u[:, m] w_in[:, m]) + bias``, shape (B, N): the inputs summed in order, as
+    the fused kernels do (same rounding on every path)."""
+    drive = u[:, 0, None] * w_in[:, 0]
+    for m in range(1, u.shape[1]):
+        drive.add_(u[:, m, None] * w_in[:, m])
+    return drive.add_(bias)
+
+
 def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
                drive_in: torch.Tensor, inv_scale: torch.Tensor, v0: torch.Tensor,
                noise: NoiseSource | None, trials: slice,
@@ -449,7 +462,7 @@ def _run_chunk(net: NetworkTensors, c: StepConstants, params: LIFParams,
     drive = None
     for k in range(n_steps):
         if k % hold == 0:
-            drive = (drive_in[:, :, k // hold] @ net.w_in.T).add_(params.bias)
+            drive = input_drive(drive_in[:, :, k // hold], net.w_in, params.bias)
             if progress is not None:
                 progress.update(min(hold, n_steps - k))
         kick = None
@@ -468,7 +481,9 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
              perturbation: Perturbation | None = None, downsample: int = 1,
              record: Sequence[str] = (), record_every: int = 1, max_batch: int | None = None,
              exc: np.ndarray | None = None, progress: bool = False,
-             workers: int | None = None, spikes: bool = True) -> SimulationResult:
+             workers: int | None = None, spikes: bool = True,
+             trial_ids: Sequence[int] | np.ndarray | None = None,
+             backend: str | None = None) -> SimulationResult:
     """Simulate a batch of independent trials of one network.
 
     Parameters
@@ -499,22 +514,39 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     record : subset of ('voltages', 'currents', 'rates')
         Traces to record, every ``record_every`` steps (memory B x n_steps/record_every x N).
     max_batch : int, optional
-        Largest number of trials simulated at once; by default chosen so a chunk's noise
-        block and state stay within ``DEFAULT_MEMORY_BUDGET``. Results do not depend on it.
+        Largest number of trials simulated at once on the torch path; by default chosen so
+        a chunk's state stays within ``DEFAULT_MEMORY_BUDGET``. Results do not depend on it.
     exc : numpy.ndarray of bool, shape (N,), optional
         Excitatory identity, stored in the result (all True when omitted).
     progress : bool
         Show a tqdm progress bar.
     workers : int, optional
-        Chunks simulated in parallel (forked) processes on the CPU, each with one torch
-        thread; defaults to ``torch.get_num_threads()`` on the CPU, 1 on a GPU.
+        CPU cores to use: threads of the fused path, forked processes of the torch path
+        (each with one torch thread); default: the cores this process may run on (1 on a
+        GPU for the torch path). Results do not depend on it.
     spikes : bool
         Keep the spike events (default); False leaves them empty and saves their memory
-        (8 bytes per spike while running, 24 in the result), e.g. for a search.
+        (8 bytes per spike while running, 24 in the result).
+    trial_ids : sequence of int, shape (B,), optional
+        Trial id of each row (default ``0 .. B-1``): the initial voltages, noise and
+        perturbation coins of a row depend on ``(seed, trial id)`` only, so rows with one id
+        (e.g. one trial under several scaling factors) see the same draws.
+    backend : {'auto', 'fused', 'torch'}, optional
+        'fused': the compiled kernels (:mod:`spikernn.spiking.fused`); 'torch': the step of
+        this module; 'auto' (default, or the environment variable ``SPIKERNN_ENGINE``):
+        fused where numba can run, else torch with one warning.
 
     Returns
     -------
     SimulationResult
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or values (the message names the field).
+    MemoryError
+        When the readout, traces and spikes would not fit the memory available (raised
+        before anything large is allocated; it says how much is needed).
     """
     params = LIFParams() if params is None else params
     n_trials, _, n_samples = stimuli.shape
@@ -523,40 +555,85 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     hold = time_base(dt_ms, params.dt).steps_per_rate_step
     n_steps = n_samples * hold
     for name, val in (("downsample", downsample), ("record_every", record_every)):
-        if not isinstance(val, (int, np.integer)) or not 1 <= val <= n_steps:
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) \
+                or not 1 <= val <= n_steps:
             raise ValueError(f"{name}: expected an integer in [1, {n_steps}], got {val!r}")
     bad = [r for r in record if r not in RECORDABLE]
     if bad:
         raise ValueError(f"record: expected a subset of {RECORDABLE}, got {tuple(record)!r}")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
-    seeds = _child_seeds(seed, 3)
+    ids = _trial_ids(trial_ids, n_trials)
+    chosen = resolve_backend(backend, dev)
+    _check_scaled_weights(net, scaling_factors)
 
     if v0 is None:
-        v0 = initial_voltages(params, n_trials, n_units, _generator(seeds[0]))
+        v0 = initial_voltages(params, ids, n_units, seed)
     v0 = torch.as_tensor(v0, dtype=torch.float64)
     if v0.shape != (n_trials, n_units) or not torch.isfinite(v0).all():
         raise ValueError(f"v0: expected finite values of shape ({n_trials}, {n_units}), "
                          f"got {tuple(v0.shape)}")
-    source = _noise_source(noise, params, seeds[1], n_trials, n_units, n_steps, dtype, dev)
+    source = _noise_source(noise, params, seed, ids, n_units, n_steps, dtype, dev)
     kicks = None
     if perturbation is not None:
         perturbation.check(n_units)
-        kicks = (perturbation, perturbation.draw_kicks(n_trials, n_steps,
-                                                       _generator(seeds[2]), dtype).to(dev))
+        kicks = (perturbation, perturbation.draw_kicks(ids, n_steps, seed, dtype).to(dev))
 
     consts = make_constants(net, params)
     inv_scale = (1.0 / scaling_factors).to(dev, dtype)
     if workers is None:
-        workers = torch.get_num_threads() if dev.type == "cpu" else 1
+        workers = cpu_count() if dev.type == "cpu" or chosen == "fused" else 1
+    memory = trial_memory(n_units, n_steps, downsample=downsample, n_traces=len(record),
+                          record_every=record_every, itemsize=dtype.itemsize, spikes=spikes,
+                          dt=params.dt)
     chunk = min(max_batch or n_trials, -(-n_trials // max(1, workers)),
-                max(1, DEFAULT_MEMORY_BUDGET // (_STATE_VALUES * n_units * dtype.itemsize)))
-    bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
-
+                trials_within(DEFAULT_MEMORY_BUDGET, memory, "working"))
+    if chosen == "fused":
+        chunk = n_trials
+    check_fits(n_trials * memory.held + chunk * memory.working,
+               f"simulate: {n_trials} trials x {n_steps} steps x {n_units} units "
+               f"(readout{', ' + ', '.join(record) if record else ''}"
+               f"{', spikes' if spikes else ''}; record fewer traces, a larger record_every "
+               f"or downsample, or fewer trials per call)")
     host_dtype = np.dtype(str(dtype).replace("torch.", ""))
-    output = _shared_empty((n_trials, n_steps // downsample), host_dtype)
-    traces = {name: _shared_empty((n_trials, n_steps // record_every, n_units), host_dtype)
+    empty = np.empty if chosen == "fused" else shared_empty
+    output = empty((n_trials, n_steps // downsample), host_dtype)
+    traces = {name: empty((n_trials, n_steps // record_every, n_units), host_dtype)
               for name in record}
+    bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
+    try:
+        if chosen == "fused":
+            trial, unit, stp = fused.run(
+                consts, params, _host(net.w_in, host_dtype), _host(net.w_out, host_dtype),
+                _host(_stimulus(stimuli), host_dtype), _host(inv_scale, host_dtype),
+                v0.numpy().astype(host_dtype), source, kicks, n_steps, hold, downsample,
+                record_every, traces, output, spikes, workers, bar, dev)
+        else:
+            trial, unit, stp = _run_torch(net, consts, params, stimuli, inv_scale, v0,
+                                          source, kicks, n_steps, hold, downsample,
+                                          record_every, output, traces, spikes, chunk,
+                                          workers, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    _check_finite(output, scaling_factors)
+    return SimulationResult(
+        output=output, spike_trial=trial, spike_unit=unit,
+        spike_step=stp, dt=params.dt, n_steps=n_steps, downsample=downsample,
+        scaling_factors=scaling_factors.detach().cpu().double().numpy(),
+        exc=np.ones(n_units, bool) if exc is None else np.asarray(exc, bool), params=params,
+        record_every=record_every, v0=v0.numpy(), seed=seed, stimulus_dt_ms=dt_ms,
+        **traces)
+
+
+def _run_torch(net: NetworkTensors, consts: StepConstants, params: LIFParams,
+               stimuli: torch.Tensor, inv_scale: torch.Tensor, v0: torch.Tensor, source,
+               kicks, n_steps: int, hold: int, downsample: int, record_every: int,
+               output: np.ndarray, traces: dict[str, np.ndarray], spikes: bool, chunk: int,
+               workers: int, bar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The torch path: chunks of ``chunk`` trials, in forked processes on the CPU."""
+    n_trials, n_units = v0.shape
+    dev, dtype = net.w_rec.device, net.w_rec.dtype
 
     def run(first: int, progress) -> tuple[int, np.ndarray, np.ndarray]:
         rows = slice(first, min(first + chunk, n_trials))
@@ -569,24 +646,70 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         rec.finish()
         return (first, *rec.events())
 
-    try:
-        events = _map_chunks(run, range(0, n_trials, chunk), workers, dev, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    trial, unit, stp = _merge_events(events, n_units, n_steps)
-    return SimulationResult(
-        output=output, spike_trial=trial, spike_unit=unit,
-        spike_step=stp, dt=params.dt, n_steps=n_steps, downsample=downsample,
-        scaling_factors=scaling_factors.detach().cpu().double().numpy(),
-        exc=np.ones(n_units, bool) if exc is None else np.asarray(exc, bool), params=params,
-        record_every=record_every, v0=v0.numpy(), seed=seed, stimulus_dt_ms=dt_ms,
-        **traces)
+    events = map_chunks(run, range(0, n_trials, chunk), workers, dev, bar)
+    return _merge_events(events, n_units, n_steps)
 
 
-def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trials: int,
+def _stimulus(stimuli: torch.Tensor) -> torch.Tensor:
+    return stimuli.contiguous()
+
+
+def _host(t: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=dtype)
+
+
+def _trial_ids(trial_ids, n_trials: int) -> np.ndarray:
+    if trial_ids is None:
+        return np.arange(n_trials, dtype=np.int64)
+    ids = np.asarray(trial_ids)
+    if ids.shape != (n_trials,) or ids.dtype.kind not in "iu" or (ids.size and ids.min() < 0):
+        raise ValueError(f"trial_ids: expected {n_trials} non-negative integers, got "
+                         f"{ids.dtype} of shape {ids.shape}")
+    return ids.astype(np.int64)
+
+
+def resolve_backend(backend: str | None, dev: torch.device) -> str:
+    """'fused' or 'torch' for the ``backend`` argument (see :func:`simulate`)."""
+    name = backend or os.environ.get("SPIKERNN_ENGINE") or "auto"
+    if name not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {name!r}")
+    if name == "torch":
+        return "torch"
+    if fused.available(dev):
+        return "fused"
+    if name == "fused":
+        raise ValueError(f"backend: 'fused' needs numba (and for CUDA a GPU numba can use); "
+                         f"not available on {dev}")
+    fused.warn_fallback(dev)
+    return "torch"
+
+
+def _check_scaled_weights(net: NetworkTensors, scaling_factors: torch.Tensor) -> None:
+    """Scaled weights (``W / s``, ``W_out / s``) must be finite numbers."""
+    worst = float(torch.cat([net.w_rec.abs().max().reshape(1), net.w_out.abs().max().reshape(1)]
+                            ).max()) if net.w_rec.numel() else 0.0
+    limit = float(torch.finfo(net.w_rec.dtype).max)
+    small = float(scaling_factors.min()) if scaling_factors.numel() else 1.0
+    if worst / small > limit or not math.isfinite(1.0 / small):
+        raise ValueError(f"scaling_factors: expected factors >= {worst / limit:.3g} (W / s must "
+                         f"be finite in {net.w_rec.dtype}), got {small:g}")
+
+
+def _check_finite(output: np.ndarray, scaling_factors: torch.Tensor) -> None:
+    """The readout of a meaningful run is finite; say which trials were not."""
+    bad = ~np.isfinite(output).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise FloatingPointError(
+            f"output: expected finite values, got NaN or infinity in {rows.size} trial(s) "
+            f"(first: row {rows[0]}, scaling factor "
+            f"{float(scaling_factors[rows[0]]):g}); the network diverged")
+
+
+def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, ids: np.ndarray,
                   n_units: int, n_steps: int, dtype: torch.dtype,
                   dev: torch.device) -> NoiseSource | None:
+    n_trials = ids.size
     if not isinstance(noise, str):
         source = ArrayNoise(noise, dtype, dev)
         if tuple(source.values.shape[::2]) != (n_trials, n_units) or \
@@ -599,79 +722,14 @@ def _noise_source(noise: str | np.ndarray, params: LIFParams, seed: int, n_trial
     if params.noise_std == 0:
         return None
     if noise == "gaussian":
-        return GaussianNoise(_child_seeds(seed, n_trials), n_units, params.noise_std, dtype, dev)
-    return PoolNoise(n_trials, n_units, n_steps, params.noise_std, _generator(seed), dtype, dev)
-
-
-def _shared_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised array in anonymous shared memory: forked worker processes write
-    into it in place (nothing is copied back)."""
-    count = math.prod(shape)
-    buffer = mmap.mmap(-1, max(1, count * dtype.itemsize))
-    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
-
-
-def _map_chunks(run, starts: range, workers: int, dev: torch.device, bar) -> list:
-    """``[run(first, progress) for first in starts]``; on the CPU with one torch thread, the
-    chunks spread over ``workers`` forked processes (threads would serialise on the GIL:
-    a step is many short calls), ``bar`` advanced from a shared step counter."""
-    if dev.type != "cpu":
-        return [run(first, bar) for first in starts]
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)  # the ops of one step are too small to split over threads
-    try:
-        if workers < 2 or len(starts) < 2 or "fork" not in mp.get_all_start_methods() \
-                or mp.current_process().daemon:  # daemonic processes cannot have children
-            return [run(first, bar) for first in starts]
-        ctx = mp.get_context("fork")
-        done = ctx.Value("q", 0)
-        pool = concurrent.futures.ProcessPoolExecutor(
-            min(workers, len(starts)), mp_context=ctx, initializer=_install_job,
-            initargs=(run, done))
-        try:
-            futures = [pool.submit(_run_installed_job, first) for first in starts]
-            pending = futures
-            while pending:
-                pending = concurrent.futures.wait(pending, timeout=0.25).not_done
-                if bar is not None:
-                    bar.update(done.value - bar.n)
-            return [f.result() for f in futures]
-        finally:
-            pool.shutdown(cancel_futures=True)
-    finally:
-        torch.set_num_threads(saved)
-
-
-class _SharedCounter:
-    """A progress sink (``update(n)``) adding to a shared integer."""
-
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def update(self, n: int) -> None:
-        with self.value.get_lock():
-            self.value.value += n
-
-
-_JOB: tuple = ()  # (run, counter) of a forked worker process
-
-
-def _install_job(run, done) -> None:
-    """Initialiser of a forked worker: the chunk function and progress counter (inherited,
-    not pickled)."""
-    global _JOB
-    torch.set_num_threads(1)
-    _JOB = (run, _SharedCounter(done))
-
-
-def _run_installed_job(first: int) -> tuple:
-    run, counter = _JOB
-    return run(first, counter)
+        return GaussianNoise(ids, n_units, params.noise_std, seed, dtype, dev)
+    return PoolNoise(ids, n_units, n_steps, params.noise_std, seed, dtype, dev)
 
 
 def noise_values(seed: int, n_trials: int, n_units: int, n_steps: int,
                  params: LIFParams | None = None, noise: str = "pool",
-                 dtype: torch.dtype = torch.float64) -> np.ndarray:
+                 dtype: torch.dtype = torch.float64,
+                 trial_ids: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
     """The noise ``noise_std * z`` (mV) that :func:`simulate` adds for ``seed``.
 
     Returns
@@ -680,7 +738,7 @@ def noise_values(seed: int, n_trials: int, n_units: int, n_steps: int,
         Memory: ``n_trials * n_steps * n_units`` values (for cross-checks on short runs).
     """
     params = LIFParams() if params is None else params
-    source = _noise_source(noise, params, _child_seeds(seed, 3)[1], n_trials, n_units,
+    source = _noise_source(noise, params, seed, _trial_ids(trial_ids, n_trials), n_units,
                            n_steps, dtype, torch.device("cpu"))
     values = np.zeros((n_trials, n_steps, n_units), dtype=np.dtype(str(dtype)[6:]))
     if source is not None:
@@ -698,4 +756,4 @@ def _progress_bar(total: int):
 
 __all__ = ["FlatViews", "NetworkTensors", "RECORDABLE", "Spikes", "State", "StepConstants", "above",
            "fire", "initial_state", "initial_voltages", "integrate_membrane", "make_constants",
-           "noise_values", "release", "simulate", "step", "update_synapses"]
+           "noise_values", "release", "resolve_backend", "simulate", "step", "update_synapses"]

@@ -129,7 +129,9 @@ class SpikingNetwork:
                  record_every: int = 1, v0: np.ndarray | None = None,
                  perturbation: Perturbation | Mapping[str, Any] | None = None,
                  max_batch: int | None = None, progress: bool = False,
-                 noise: str | np.ndarray = "pool", spikes: bool = True) -> SimulationResult:
+                 noise: str | np.ndarray = "pool", spikes: bool = True,
+                 trial_ids: Sequence[int] | np.ndarray | None = None,
+                 workers: int | None = None, backend: str | None = None) -> SimulationResult:
         """Simulate a batch of trials.
 
         Parameters
@@ -160,6 +162,13 @@ class SpikingNetwork:
             Noise source (:mod:`spikernn.spiking.noise`).
         spikes : bool
             Keep the spike events (False saves memory when only the readout matters).
+        trial_ids : sequence of int, optional
+            Trial id of each row (default ``0 .. B-1``); a row's random draws depend on the
+            seed and its id only (common random numbers).
+        workers : int, optional
+            CPU cores to use (default: all this process may use).
+        backend : {'auto', 'fused', 'torch'}, optional
+            Engine path (:func:`spikernn.spiking.engine.simulate`).
 
         Returns
         -------
@@ -185,7 +194,7 @@ class SpikingNetwork:
             self.params, dt_ms=self.model.dt_ms, seed=seed, v0=v0, noise=noise,
             perturbation=perturbation, downsample=downsample, record=record,
             record_every=record_every, max_batch=max_batch, exc=self.exc, progress=progress,
-            spikes=spikes)
+            spikes=spikes, trial_ids=trial_ids, workers=workers, backend=backend)
         return result
 
     def _check_stimuli(self, stimuli: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -28,13 +28,15 @@ Sources
 :class:`ArrayNoise`
     Given values (tests, cross-simulator checks).
 
-Random draws (all on the CPU, float64 for ``GaussianNoise`` seeds, the engine dtype for the
-pool), in this order for :class:`PoolNoise` with generator ``g``:
-``flat = noise_std * torch.randn(L, generator=g, dtype=dtype)`` with
-``L = max(MIN_POOL, 64 * BLOCK_STEPS * N)``, ``pool = cat([flat, -flat])``, then
-``offsets = torch.randint(0, 2 L - BLOCK_STEPS * N + 1, (n_trials, n_blocks), generator=g)``.
-Trial ``b``'s noise at step ``k`` for unit ``i`` is
-``pool[offsets[b, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * N + i]``.
+Random draws (numpy generators from :func:`spikernn._seeding.child_seed`, float64, then
+rounded to the engine dtype; so trial ``b``'s noise depends on ``(seed, trial_id_b)`` only):
+for :class:`PoolNoise`, ``z = child_rng(seed, "noise pool").standard_normal(L)`` with
+``L = max(MIN_POOL, 64 * BLOCK_STEPS * N)``, ``pool = cat([noise_std z, -noise_std z])``, and
+per trial ``offsets[b] = child_rng(seed, "noise", t_b).integers(0, 2 L - BLOCK_STEPS N + 1,
+n_blocks)``; trial ``b``'s noise at step ``k`` for unit ``i`` is
+``pool[offsets[b, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * N + i]``. For
+:class:`GaussianNoise`, trial ``b`` draws ``noise_std * child_rng(seed, "noise",
+t_b).standard_normal((BLOCK_STEPS, N))`` block after block.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from typing import Protocol
 
 import numpy as np
 import torch
+
+from .._seeding import child_rng
 
 #: Integration steps per noise block.
 BLOCK_STEPS = 100
@@ -80,35 +84,49 @@ def n_blocks(n_steps: int) -> int:
     return -(-n_steps // BLOCK_STEPS)
 
 
+def _unique_rows(trial_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct trial ids and, per row, the index of its id (draws are made once per id)."""
+    return np.unique(np.asarray(trial_ids, dtype=np.int64), return_inverse=True)
+
+
 class PoolNoise:
     """Windows of a pool of Gaussian values at random offsets (see the module docstring).
 
     Parameters
     ----------
-    n_trials, n_units, n_steps : int
+    trial_ids : numpy.ndarray of int, shape (B,)
+        Trial id of each row (rows with the same id get the same noise).
+    n_units, n_steps : int
         Shape of the simulation.
     noise_std : float
         Standard deviation, mV.
-    generator : torch.Generator
-        CPU generator; consumed by the constructor.
+    seed : int
+        Seed of the draws.
     dtype : torch.dtype
     device : torch.device or str
+
+    Attributes
+    ----------
+    pool : torch.Tensor, shape (2 L,)
+        ``[noise_std z, -noise_std z]`` in the engine dtype.
+    offsets : torch.Tensor of int64, shape (B, n_blocks)
+        Flat offset of each row's window for each block.
     """
 
-    def __init__(self, n_trials: int, n_units: int, n_steps: int, noise_std: float,
-                 generator: torch.Generator, dtype: torch.dtype,
-                 device: torch.device | str = "cpu") -> None:
+    def __init__(self, trial_ids: np.ndarray, n_units: int, n_steps: int, noise_std: float,
+                 seed: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> None:
         length = max(MIN_POOL, 64 * BLOCK_STEPS * n_units)
-        pool = torch.empty(2 * length, dtype=dtype)
-        flat = torch.randn(length, generator=generator, dtype=dtype, out=pool[:length])
-        torch.neg(flat.mul_(noise_std), out=pool[length:])
-        pool = pool.to(device)
+        flat = noise_std * child_rng(seed, "noise pool").standard_normal(length)
+        pool = torch.from_numpy(np.concatenate([flat, -flat])).to(dtype)
+        ids, rows = _unique_rows(trial_ids)
+        high = pool.numel() - BLOCK_STEPS * n_units + 1
+        offsets = np.stack([child_rng(seed, "noise", int(t)).integers(0, high, n_blocks(n_steps))
+                            for t in ids]) if ids.size else np.zeros((0, n_blocks(n_steps)))
+        self.pool = pool.to(device)
         # every flat offset is a row: row o holds pool[o : o + N]
-        self.rows = pool.as_strided((pool.numel() - n_units + 1, n_units), (1, 1))
+        self.rows = self.pool.as_strided((pool.numel() - n_units + 1, n_units), (1, 1))
         self.n_units = n_units
-        offsets = torch.randint(0, pool.numel() - BLOCK_STEPS * n_units + 1,
-                                (n_trials, n_blocks(n_steps)), generator=generator)
-        self.offsets = offsets.to(device)
+        self.offsets = torch.from_numpy(offsets[rows].astype(np.int64)).to(device)
 
     def at(self, trials: slice, k: int, out: torch.Tensor) -> torch.Tensor:
         rows = self.offsets[trials, k // BLOCK_STEPS] + (k % BLOCK_STEPS) * self.n_units
@@ -116,27 +134,32 @@ class PoolNoise:
 
 
 class GaussianNoise(_BlockSource):
-    """Exact i.i.d. Gaussian noise, one CPU ``torch.Generator`` per trial.
+    """Exact i.i.d. Gaussian noise, one numpy generator per row.
 
-    Trial ``b``'s generator is seeded with ``seeds[b]``; block after block it draws
-    ``noise_std * torch.randn((BLOCK_STEPS, N), generator=g_b, dtype=dtype)``.
-    Blocks must be requested in order for each trial.
+    Row ``b``'s generator is ``child_rng(seed, "noise", trial_ids[b])``; block after block
+    it draws ``noise_std * standard_normal((BLOCK_STEPS, N))`` (float64, then the engine
+    dtype). Blocks must be requested in order for each row.
     """
 
-    def __init__(self, seeds: np.ndarray, n_units: int, noise_std: float,
+    def __init__(self, trial_ids: np.ndarray, n_units: int, noise_std: float, seed: int,
                  dtype: torch.dtype, device: torch.device | str = "cpu") -> None:
-        self._generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        self._generators = [child_rng(seed, "noise", int(t)) for t in trial_ids]
         self._shape = (BLOCK_STEPS, n_units)
         self._std, self._dtype, self._device = noise_std, dtype, device
 
     def block(self, trials: slice, index: int) -> torch.Tensor:
-        draws = [torch.randn(self._shape, generator=g, dtype=self._dtype)
-                 for g in self._generators[trials]]
-        return torch.stack(draws).mul_(self._std).to(self._device)
+        draws = np.stack([g.standard_normal(self._shape) for g in self._generators[trials]])
+        return torch.from_numpy(draws * self._std).to(self._device, self._dtype)
 
 
 class ArrayNoise(_BlockSource):
-    """Given noise values (mV), shape (n_trials, n_steps, N); used as they are."""
+    """Given noise values (mV), shape (n_trials, n_steps, N); used as they are.
+
+    Raises
+    ------
+    ValueError
+        If the array is not 3-D or holds a NaN or infinite value.
+    """
 
     def __init__(self, values: np.ndarray | torch.Tensor, dtype: torch.dtype,
                  device: torch.device | str = "cpu") -> None:
@@ -144,6 +167,11 @@ class ArrayNoise(_BlockSource):
         if values.ndim != 3:
             raise ValueError(f"noise: expected shape (n_trials, n_steps, N), got "
                              f"{tuple(values.shape)}")
+        finite = torch.isfinite(values)
+        if not finite.all():
+            bad = int((~finite).sum())
+            raise ValueError(f"noise: expected finite values (mV), got {bad} NaN or infinite "
+                             f"of {values.numel()}")
         pad = n_blocks(values.shape[1]) * BLOCK_STEPS - values.shape[1]
         self.values = torch.nn.functional.pad(values, (0, 0, 0, pad)).to(device)
 

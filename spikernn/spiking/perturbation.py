@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._seeding import child_rng
+
 MODES = ("exc", "inh")
 
 
@@ -77,15 +79,17 @@ class Perturbation:
             raise ValueError(
                 f"perturbation units: expected indices in [0, {n_units}), got {bad}")
 
-    def draw_kicks(self, n_trials: int, n_steps: int, generator: torch.Generator,
+    def draw_kicks(self, trial_ids: np.ndarray, n_steps: int, seed: int,
                    dtype: torch.dtype) -> torch.Tensor:
-        """Voltage kick (mV) of each trial at each step of the window, shape (n_trials, n_win).
+        """Voltage kick (mV) of each trial at each step of the window, shape (B, n_win).
 
-        One draw ``torch.rand((n_trials, n_win), generator=generator, dtype=float64) < 0.5``
-        on the CPU (row-major, so trial b's coins do not depend on the batch size); the
-        window is clipped to ``n_steps``.
+        Row ``b``'s coins are ``child_rng(seed, "perturbation", trial_ids[b]).random(n_win)
+        < 0.5`` (they depend on the seed and the trial id only); the window is clipped to
+        ``n_steps``.
         """
         n_win = max(0, min(self.off, n_steps) - self.on)
-        coins = torch.rand((n_trials, n_win), generator=generator, dtype=torch.float64) < 0.5
+        ids, rows = np.unique(np.asarray(trial_ids, dtype=np.int64), return_inverse=True)
+        coins = np.stack([child_rng(seed, "perturbation", int(t)).random(n_win) < 0.5
+                          for t in ids]) if ids.size else np.zeros((0, n_win), bool)
         sign = 1.0 if self.mode == "exc" else -1.0
-        return coins.to(dtype) * (sign * self.amplitude)
+        return torch.from_numpy(coins[rows] * (sign * self.amplitude)).to(dtype)

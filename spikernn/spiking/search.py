@@ -31,6 +31,7 @@ from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
 from ..tasks import AbstractTask, TrialBatch
+from .engine import resolve_backend
 from .evaluation import (
     accuracy_summary,
     sample_trials,
@@ -38,6 +39,7 @@ from .evaluation import (
     task_for_model,
     task_name_of,
 )
+from .memory import trial_memory, trials_within
 from .network import SpikingNetwork
 from .params import LIFParams
 
@@ -47,14 +49,6 @@ DEFAULT_GRIDS: dict[str, tuple[float, float, float]] = {
     "softplus": (4.0, 26.0, 2.0),
     "relu": (4.0, 26.0, 2.0),
 }
-
-#: Firing rate assumed when sizing batches for the sparse spike record, Hz.
-_RATE_BOUND_HZ = 50.0
-#: Bytes per recorded spike event (trial, unit and step indices, int64 each).
-_BYTES_PER_SPIKE = 24
-#: Per-unit state tensors the engine keeps per trial (voltages, synapses, temporaries).
-_STATE_TENSORS = 16
-
 
 def default_scaling_factors(activation: str) -> np.ndarray:
     """The paper's grid for a model's activation: 20..75 step 5 (sigmoid), else 4..26 step 2."""
@@ -72,10 +66,8 @@ def check_scaling_factors(scaling_factors: Sequence[float] | np.ndarray) -> np.n
 
 def trials_per_batch(n_units: int, n_steps: int, downsample: int, budget_bytes: float,
                      dt: float, itemsize: int = 4) -> int:
-    """How many trials of one network fit a memory budget (at least 1).
-
-    The estimate counts the recorded readout, the engine's per-unit state and the sparse
-    spike record at a firing rate of at most 50 Hz.
+    """How many trials of one network fit a memory budget (at least 1): the engine's
+    memory model (:func:`spikernn.spiking.memory.trial_memory`) with spike events kept.
 
     Parameters
     ----------
@@ -88,9 +80,8 @@ def trials_per_batch(n_units: int, n_steps: int, downsample: int, budget_bytes: 
     itemsize : int
         Bytes per tensor element (4 for float32, 8 for float64).
     """
-    per_trial = (itemsize * (n_steps // downsample + _STATE_TENSORS * n_units)
-                 + _BYTES_PER_SPIKE * n_units * n_steps * dt * _RATE_BOUND_HZ)
-    return max(1, int(budget_bytes // per_trial))
+    memory = trial_memory(n_units, n_steps, downsample=downsample, itemsize=itemsize, dt=dt)
+    return trials_within(budget_bytes, memory)
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,8 +177,12 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
                        callback: Callable[[float, float], None] | None = None) -> SearchResult:
     """Grid search of the scaling factor s over ``n_trials`` trials per factor.
 
-    Every factor sees the same trials (drawn from ``seed``). Factors are simulated together,
-    ``n_trials`` rows each, in engine calls sized to ``memory_budget_mb``. After each call the
+    Every factor sees the same trials and the same random draws (common random numbers:
+    trial ``b``'s initial voltages, noise and perturbation coins depend on ``(seed, b)``
+    only), so a factor's result does not depend on the memory budget, the order or subset
+    of the grid, the core count or a resume, and factors are compared pairwise. Factors are
+    simulated together, ``n_trials`` rows each, in engine calls sized to
+    ``memory_budget_mb``. After each call the
     finished factors are written to a sidecar JSON file (atomically), so an interrupted search
     resumes where it stopped when rerun with the same settings. At the end the model file gets
     ``opt_scaling_factor``, ``scaling_factors`` and ``all_perfs`` (atomically; its other
@@ -260,8 +255,13 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     batch = sample_trials(task, n_trials, seed=trial_rng)
     _check_inputs(task, batch, model)
 
+    if isinstance(downsample, bool) or not isinstance(downsample, int | np.integer) \
+            or downsample < 1:
+        raise ValueError(f"downsample: expected a positive integer (integration steps per "
+                         f"readout sample), got {downsample!r}")
+    engine = f"{resolve_backend(None, torch.device(device))}:{torch.device(device).type}"
     settings = _settings_key(model, task, n_trials, int(seed), params, dtype,
-                             use_initial_weights, downsample)
+                             use_initial_weights, downsample, engine)
     sidecar = _sidecar_path(model_path, results_path)
     done = _load_sidecar(sidecar, settings) if resume else {}
 
@@ -276,11 +276,10 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     bar = tqdm(total=factors.size, unit="factor", desc=f"search {task_name_of(task)}",
                disable=not progress)
     try:
-        for index, chunk in enumerate(plan):
+        for chunk in plan:
             if not all(_factor_key(factors[i]) in done for i in chunk):
                 records = _simulate_factors(net, task, batch, factors[chunk], downsample,
-                                            seed=_chunk_seed(engine_seed, index),
-                                            progress=progress)
+                                            seed=engine_seed, progress=progress)
                 _record(done, records, sidecar, settings, callback)
             bar.update(len(chunk))
     finally:
@@ -316,10 +315,12 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch
     n = len(batch)
     stimuli = np.tile(batch.stimulus, (factors.size, 1, 1))
     result = net.simulate(stimuli, scaling_factors=np.repeat(factors, n), seed=seed,
-                          downsample=downsample, progress=progress)
+                          downsample=downsample, progress=progress,
+                          trial_ids=np.tile(np.arange(n), factors.size))
     correct = task.score(result.output, batch.labels * factors.size,
                          result.clock.samples_per_rate_step)
-    rates = result.firing_rates()
+    counts = result.spike_counts()
+    rates = counts / result.duration
     records = []
     for k in range(factors.size):
         rows = slice(k * n, (k + 1) * n)
@@ -330,6 +331,7 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch
             "n_correct": summary["n_correct"],
             "accuracy_by_type": summary["accuracy_by_type"],
             "mean_firing_rate_hz": float(rates[rows].mean()),
+            "n_spikes": int(counts[rows].sum()),
         })
     return records
 
@@ -369,16 +371,14 @@ def _factor_key(factor: float) -> str:
     return repr(float(factor))
 
 
-def _chunk_seed(engine_seed: int, index: int) -> int:
-    """Seed of the ``index``-th engine call of the search plan (the same on a resumed run)."""
-    return int(np.random.SeedSequence([engine_seed, index]).generate_state(1)[0])
-
-
 def _settings_key(model: ModelArtifact, task: AbstractTask, n_trials: int, seed: int,
                   params: LIFParams, dtype: torch.dtype, use_initial_weights: bool,
-                  downsample: int) -> dict[str, Any]:
-    """Everything a per-factor result depends on (a resumed search must match it); the
-    library version stands for the engine, so results of another release are not reused."""
+                  downsample: int, engine: str) -> dict[str, Any]:
+    """Everything a per-factor result depends on (a resumed search must match it): with
+    common random numbers a factor's result does not depend on the memory budget, the
+    grid's order or subset, or the core count, so those are left out; the engine path and
+    device type (``'fused:cpu'``, ...) are in (float32 results differ between paths), and
+    the library version stands for the engine's code."""
     digest = hashlib.sha256()
     for arr in (model.w, model.w0, model.m, model.som_m, model.w_in, model.w_out,
                 model.tau_steps):
@@ -388,7 +388,7 @@ def _settings_key(model: ModelArtifact, task: AbstractTask, n_trials: int, seed:
         "task_settings": task.settings, "n_trials": int(n_trials), "seed": seed,
         "params": params.to_dict(), "dtype": str(dtype),
         "use_initial_weights": bool(use_initial_weights), "downsample": int(downsample),
-        "spikernn_version": __version__,
+        "engine": engine, "spikernn_version": __version__,
     }
     return to_plain(key, fallback=str)
 
