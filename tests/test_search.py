@@ -10,6 +10,7 @@ import torch
 from spiking_helpers import tiny_model, tiny_model_file
 
 from spikernn.artifact import load_model
+from spikernn.spiking.evaluation import task_for_model
 from spikernn.spiking.network import SpikingNetwork
 from spikernn.spiking.search import (
     SearchResult,
@@ -18,7 +19,6 @@ from spikernn.spiking.search import (
     lambda_grid_search,
     trials_per_batch,
 )
-from spikernn.spiking.tasks import task_for_model
 
 FACTORS = [10.0, 20.0, 40.0]
 TWO_FACTORS = [10.0, 40.0]
@@ -171,7 +171,7 @@ def test_a_factor_gives_the_same_numbers_in_any_grid_and_budget(dtype):
     assert records["alone"][1] > 0
 
     net = SpikingNetwork(model, 25.0, dtype=dtype)
-    stim = task_for_model(model).sample_trials(6, seed=0).stimulus
+    stim = task_for_model(model).sample_batch(6, rng=0).stimulus
 
     def factor_25(factors):
         n = len(factors)
