@@ -42,6 +42,52 @@ def _shape(a: np.ndarray) -> str:
     return f"shape {tuple(a.shape)}"
 
 
+def effective_weights(w, m, som_m, apply_dale: bool):
+    """The effective recurrent matrix ``(relu(w) @ m) * som_m`` (``w`` as is without Dale).
+
+    The one implementation of the formula: the rate model (torch tensors, differentiable)
+    and every consumer of a :class:`ModelArtifact` (numpy arrays) call it.
+
+    Parameters
+    ----------
+    w : numpy.ndarray or torch.Tensor, shape (N, N)
+        Recurrent weights (magnitudes under Dale's principle).
+    m : same type, shape (N, N)
+        Sign matrix ``diag(+1 exc, -1 inh)`` (the identity without Dale).
+    som_m : same type, shape (N, N)
+        Connectivity mask.
+    apply_dale : bool
+        Clip ``w`` at 0 first.
+    """
+    w = w.clip(min=0) if apply_dale else w
+    return (w @ m) * som_m
+
+
+def decay_steps(taus_gaus, taus):
+    """Per-unit synaptic decay constants ``sigmoid(taus_gaus) * (max - min) + min``.
+
+    The one implementation of the formula, for numpy arrays and torch tensors alike.
+
+    Parameters
+    ----------
+    taus_gaus : numpy.ndarray or torch.Tensor, shape (N,)
+        Raw (trained) time-constant parameters.
+    taus : sequence of float
+        ``(tau_min, tau_max)``, or ``(tau,)`` for one fixed constant; rate steps.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor, shape (N,)
+        Decay constants in rate steps (of ``dt_ms``).
+    """
+    if len(taus) == 1:
+        return taus_gaus * 0 + float(taus[0])
+    lo, hi = (float(t) for t in taus)
+    raw = -taus_gaus
+    sig = 1.0 / (1.0 + (raw.exp() if hasattr(raw, "exp") else np.exp(raw)))
+    return sig * (hi - lo) + lo
+
+
 @dataclass(frozen=True, eq=False)
 class ModelArtifact:
     """A trained (or initial) rate RNN, as the conversion to spikes needs it.
@@ -97,6 +143,9 @@ class ModelArtifact:
         The searched scaling factors and the accuracy at each.
     version : str
         spikernn version that wrote the record.
+    extra : dict
+        Other variables of the ``.mat`` file it was read from (e.g. the seed project's ``x0,
+        r0, u, o, target, losses, eval_*, tr, w_in0, x, r``), written back unchanged on save.
     """
 
     w: np.ndarray
@@ -127,6 +176,7 @@ class ModelArtifact:
     scaling_factors: np.ndarray | None = None
     all_perfs: np.ndarray | None = None
     version: str = __version__
+    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -154,9 +204,8 @@ class ModelArtifact:
         return int(self.w_in.shape[1])
 
     def effective_matrix(self, w: np.ndarray) -> np.ndarray:
-        """``(relu(w) @ m) * som_m`` for magnitudes ``w`` (``w`` as is without Dale)."""
-        w = np.maximum(w, 0.0) if self.apply_dale else w
-        return (w @ self.m) * self.som_m
+        """:func:`effective_weights` of magnitudes ``w`` with this model's masks."""
+        return effective_weights(w, self.m, self.som_m, self.apply_dale)
 
     @property
     def w_effective(self) -> np.ndarray:
@@ -170,11 +219,8 @@ class ModelArtifact:
 
     @property
     def tau_steps(self) -> np.ndarray:
-        """Per-unit synaptic decay constants in rate steps, shape (N,)."""
-        if len(self.taus) == 1:
-            return np.full(self.N, float(self.taus[0]))
-        lo, hi = self.taus
-        return 1.0 / (1.0 + np.exp(-self.taus_gaus)) * (hi - lo) + lo
+        """Per-unit synaptic decay constants in rate steps, shape (N,) (:func:`decay_steps`)."""
+        return decay_steps(self.taus_gaus, self.taus)
 
     @property
     def tau_d_ms(self) -> np.ndarray:
@@ -331,11 +377,20 @@ def _freeze(a: ModelArtifact) -> None:
 # --------------------------------------------------------------------------------------
 
 _JSON_FIELDS = ("task_settings", "training")
+#: The ``.mat`` variables :func:`to_mat_dict` writes and :func:`from_mat_dict` reads; any
+#: other variable of a file is kept in :attr:`ModelArtifact.extra`.
+MAT_FIELDS = frozenset({
+    "w", "w0", "m", "som_m", "w_in", "w_out", "b_out", "inh", "exc", "taus", "taus_gaus",
+    "taus_gaus0", "N", "som_N", "apply_dale", "activation", "dt_ms", "P_inh", "P_rec", "gain",
+    "w_dist", "spikernn_version", "task", "seed", "opt_scaling_factor", "scaling_factors",
+    "all_perfs", *(name + "_json" for name in _JSON_FIELDS)})
 
 
 def to_mat_dict(a: ModelArtifact) -> dict[str, Any]:
-    """The ``.mat`` variables of ``a`` in the original project's layout (plus metadata)."""
-    d: dict[str, Any] = {
+    """The ``.mat`` variables of ``a`` in the original project's layout (plus metadata and
+    the file's other variables, :attr:`ModelArtifact.extra`)."""
+    d: dict[str, Any] = dict(a.extra)
+    d |= {
         "w": a.w, "w0": a.w0, "m": a.m, "som_m": a.som_m,
         "w_in": a.w_in, "w_out": a.w_out, "b_out": np.array([[a.b_out]]),
         "inh": a.inh.reshape(1, -1), "exc": a.exc.reshape(1, -1),
@@ -489,6 +544,7 @@ def from_mat_dict(d: Mapping[str, Any], source: str = "record") -> ModelArtifact
         scaling_factors=None if scaling_factors is None else scaling_factors.ravel(),
         all_perfs=None if all_perfs is None else all_perfs.ravel(),
         version=_string(d, "spikernn_version", "unknown"),
+        extra={k: v for k, v in d.items() if k not in MAT_FIELDS and not k.startswith("__")},
     )
 
 
@@ -520,8 +576,12 @@ def save_pth(a: ModelArtifact, path: str | os.PathLike) -> Path:
 
     record: dict[str, Any] = {}
     for name, value in to_mat_dict(a).items():
-        record[name] = (torch.tensor(np.ascontiguousarray(value))
-                        if isinstance(value, np.ndarray) else value)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+            record[name] = torch.tensor(np.ascontiguousarray(value))
+        elif isinstance(value, str | int | float | bool):
+            record[name] = value
+        # other objects (cell arrays, structs of a foreign .mat file) cannot go into a
+        # weights_only file; they stay in the .mat file only
     with atomic_path(path) as tmp:
         torch.save(record, tmp)
     return Path(path)
@@ -550,15 +610,19 @@ def load_pth(path: str | os.PathLike) -> ModelArtifact:
 # --------------------------------------------------------------------------------------
 
 def find_model_file(model: str | os.PathLike) -> Path:
-    """Resolve a model file from a file path or a folder holding exactly one ``.mat`` file
-    (hidden files, such as the temporaries of an interrupted write, are not counted)."""
+    """Resolve a model file from a file path or a folder holding ``.mat`` files (the first in
+    name order, with a warning when there are several; hidden files, such as the temporaries
+    of an interrupted write, are not counted)."""
     path = Path(model)
     if path.is_dir():
         candidates = sorted(p for p in path.glob("*.mat") if not is_temporary(p))
-        if len(candidates) != 1:
-            raise FileNotFoundError(
-                f"model_dir: expected exactly one .mat file in {path}, found "
-                f"{[c.name for c in candidates]}")
+        if not candidates:
+            raise FileNotFoundError(f"model_dir: expected a .mat file in {path}, found none")
+        if len(candidates) > 1:
+            warnings.warn(f"model_dir: {path} holds {len(candidates)} .mat files "
+                          f"{[c.name for c in candidates]}; using the first, {candidates[0].name}"
+                          " (as the seed project did; pass a file to choose)",
+                          UserWarning, stacklevel=3)
         return candidates[0]
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -567,7 +631,7 @@ def find_model_file(model: str | os.PathLike) -> Path:
 
 def load_model(model: ModelArtifact | str | os.PathLike) -> ModelArtifact:
     """Return ``model`` if it is an artifact, else load it from a ``.mat``/``.pth`` file or a
-    folder holding one ``.mat`` file."""
+    folder of ``.mat`` files (:func:`find_model_file`)."""
     if isinstance(model, ModelArtifact):
         return model
     path = find_model_file(model)

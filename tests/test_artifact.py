@@ -81,8 +81,12 @@ def test_save_rejects_unknown_suffix_and_leaves_nothing(tmp_path):
 def test_load_model_from_folder(tmp_path):
     _artifact().save(tmp_path / "a.mat")
     assert load_model(tmp_path).N == N
-    _artifact().save(tmp_path / "b.mat")
-    with pytest.raises(FileNotFoundError, match="exactly one"):
+    _artifact().replace(b_out=0.5).save(tmp_path / "b.mat")
+    with pytest.warns(UserWarning, match="using the first, a.mat"):
+        assert load_model(tmp_path).b_out == load_model(tmp_path / "a.mat").b_out
+    for f in tmp_path.iterdir():
+        f.unlink()
+    with pytest.raises(FileNotFoundError, match="found none"):
         load_model(tmp_path)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +30,9 @@ import torch
 from torch import nn
 
 from .._validate import check_seed
-from ..artifact import ACTIVATIONS, ModelArtifact, load_model
+from ..artifact import ACTIVATIONS, ModelArtifact, decay_steps, effective_weights, load_model
 from ..tasks import as_generator
+from .compat import SeedNetworkAPI
 
 #: Accepted spellings of the activation names (the seed port calls ReLU 'clipped_relu').
 _ACTIVATION_ALIASES = {"clipped_relu": "relu"}
@@ -93,25 +94,30 @@ def set_gpu(gpu: str | int = "0", frac: float = 1.0) -> torch.device:
 class RNNConfig:
     """Every setting of a rate RNN; defaults are the paper's.
 
+    The first eight fields are the seed project's, in its order (``RNNConfig(200, 0.2, 0.2)``
+    means N, P_inh, P_rec as there); ours follow.
+
     Attributes
     ----------
     N : int
         Number of units.
-    n_inputs : int
-        Number of input channels (the task's ``n_inputs``).
     P_inh : float
         Probability that a unit is inhibitory (0.2).
     P_rec : float
         Recurrent connection probability (0.2).
     som_N : int
         Number of SOM-type inhibitory units (no input from inhibitory units).
-    w_dist : str
-        Initial recurrent weights: 'gaus' (N(0,1)/sqrt(N P_rec) * gain) or 'gamma'
-        (Gamma(2, 0.003)).
     gain : float
         Gain of the 'gaus' initialisation (1.5).
     apply_dale : bool
         Constrain signs by Dale's principle.
+    w_dist : str
+        Initial recurrent weights: 'gaus' (N(0,1)/sqrt(N P_rec) * gain) or 'gamma'
+        (Gamma(2, 0.003)).
+    device : str
+        Torch device, e.g. 'cpu' or 'cuda:0'.
+    n_inputs : int
+        Number of input channels (the task's ``n_inputs``).
     activation : str
         'sigmoid' (default), 'relu' (clamped to [0, 20]) or 'softplus' (clamped at 20).
     taus : tuple of float
@@ -120,24 +126,23 @@ class RNNConfig:
     noise_std : float
         Standard deviation of the per-step state noise (0.1).
     seed : int or None
-        Seed of every random draw at construction (E/I identity, weights, raw taus).
-    device : str
-        Torch device, e.g. 'cpu' or 'cuda:0'.
+        Seed of every random draw at construction (E/I identity, weights, raw taus); None
+        draws from numpy's global generator, so ``np.random.seed(x)`` makes it reproducible.
     """
 
     N: int = 200
-    n_inputs: int = 1
     P_inh: float = 0.2
     P_rec: float = 0.2
     som_N: int = 0  # noqa: N815 (the seed project's name)
-    w_dist: str = "gaus"
     gain: float = 1.5
     apply_dale: bool = True
+    w_dist: str = "gaus"
+    device: str = "cpu"
+    n_inputs: int = 1
     activation: str = "sigmoid"
     taus: tuple[float, ...] = field(default=(4.0, 20.0))
     noise_std: float = 0.1
     seed: int | None = None
-    device: str = "cpu"
 
     def __post_init__(self) -> None:
         self.taus = tuple(float(t) for t in np.atleast_1d(self.taus))
@@ -193,7 +198,7 @@ def create_default_config(**overrides: Any) -> RNNConfig:
     return RNNConfig(**overrides)
 
 
-class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
+class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's name)
     """Continuous firing-rate RNN of excitatory and inhibitory units.
 
     The constructor keeps the seed project's positional signature; the time constants,
@@ -242,6 +247,10 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         Trained readout.
     w_in, m, som_m, inh, exc, w0, taus_gaus0 : buffers
         Fixed input weights, sign matrix, SOM mask, unit identity and initial values.
+
+    The seed project's names (``mask``, ``som_mask``, ``NI``, ``NE``, ``assign_exc_inh()``,
+    ``initialize_W()``, ``load_net(model_dir)``, ``forward(u, taus, training_params,
+    settings)``) come from :class:`spikernn.rate.compat.SeedNetworkAPI`.
     """
 
     def __init__(self, N: int, P_inh: float, P_rec: float, w_in, som_N: int, w_dist: str,
@@ -262,13 +271,18 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         rng = as_generator(seed)
         inh = self._assign_inh(rng)
         w0 = self._initial_weights(rng)
-        som_m = self._som_mask(inh)
         _check(som_N, "som_N", som_N <= int(inh.sum()),
                f"at most the number of inhibitory units ({int(inh.sum())})")
         taus_gaus0 = rng.standard_normal(N)
-        self._init_tensors(w0=w0, w=w0, w_in=w_in, w_out=w_out, b_out=0.0, inh=inh,
-                           som_m=som_m, taus_gaus=taus_gaus0, taus_gaus0=taus_gaus0,
-                           device=device)
+        c = self.config
+        sign = np.where(inh, -1.0, 1.0)
+        initial = ModelArtifact(
+            w=w0, w0=w0, m=np.diag(sign), som_m=self._som_mask(inh), w_in=w_in, w_out=w_out,
+            b_out=0.0, inh=inh, exc=~inh, taus=c.taus, taus_gaus=taus_gaus0,
+            taus_gaus0=taus_gaus0, som_N=c.som_N, apply_dale=c.apply_dale,
+            activation=c.activation, seed=c.seed, P_inh=c.P_inh, P_rec=c.P_rec, gain=c.gain,
+            w_dist=c.w_dist)
+        self._load(initial, device, noise_std)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -279,8 +293,8 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         (a child of ``config.seed``), so one seed fixes the whole network.
         """
         config.validate()
-        io_rng = np.random.default_rng(
-            None if config.seed is None else [int(config.seed), 1])
+        io_rng = as_generator(None if config.seed is None
+                              else np.random.default_rng([int(config.seed), 1]))
         w_in = io_rng.standard_normal((config.N, config.n_inputs))
         w_out = io_rng.standard_normal((1, config.N)) / 100.0
         return cls(config.N, config.P_inh, config.P_rec, w_in, config.som_N, config.w_dist,
@@ -293,37 +307,30 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         """Rebuild a network (weights, masks, taus, readout) from a :class:`ModelArtifact`."""
         net = cls.__new__(cls)
         nn.Module.__init__(net)
-        net.config = RNNConfig(N=artifact.N, n_inputs=artifact.n_inputs, P_inh=artifact.P_inh,
-                               P_rec=artifact.P_rec, som_N=artifact.som_N,
-                               w_dist=artifact.w_dist, gain=artifact.gain,
-                               apply_dale=artifact.apply_dale, activation=artifact.activation,
-                               taus=tuple(artifact.taus), noise_std=noise_std,
-                               seed=artifact.seed, device=str(device))
-        net._init_tensors(w0=artifact.w0, w=artifact.w, w_in=artifact.w_in,
-                          w_out=artifact.w_out, b_out=artifact.b_out, inh=artifact.inh,
-                          som_m=artifact.som_m, taus_gaus=artifact.taus_gaus,
-                          taus_gaus0=artifact.taus_gaus0, device=device)
+        net._load(artifact, device, noise_std)
         return net
 
-    def _init_tensors(self, *, w0, w, w_in, w_out, b_out, inh, som_m, taus_gaus, taus_gaus0,
-                      device) -> None:
-        def t(a, dtype=torch.float32):
-            return torch.tensor(np.asarray(a), dtype=dtype, device=device)
+    def _load(self, artifact: ModelArtifact, device: str | torch.device,
+              noise_std: float) -> None:
+        """Take every setting and tensor from ``artifact`` (the one place that reads it)."""
+        a = artifact
+        self.config = RNNConfig(N=a.N, n_inputs=a.n_inputs, P_inh=a.P_inh, P_rec=a.P_rec,
+                                som_N=a.som_N, w_dist=a.w_dist, gain=a.gain,
+                                apply_dale=a.apply_dale, activation=a.activation,
+                                taus=tuple(a.taus), noise_std=noise_std, seed=a.seed,
+                                device=str(device))
 
-        inh = np.asarray(inh, dtype=bool)
-        sign = np.where(inh, -1.0, 1.0) if self.config.apply_dale else np.ones(len(inh))
-        self.w = nn.Parameter(t(w))
-        self.taus_gaus = nn.Parameter(t(taus_gaus), requires_grad=len(self.config.taus) == 2)
-        self.w_out = nn.Parameter(t(w_out).reshape(1, -1))
-        self.b_out = nn.Parameter(t(float(b_out)))
-        self.register_buffer("w_in", t(w_in))
-        self.register_buffer("m", t(np.diag(sign)))
-        self.register_buffer("som_m", t(som_m))
-        self.register_buffer("inh", t(inh, torch.bool))
-        self.register_buffer("exc", t(~inh, torch.bool))
-        self.register_buffer("w0", t(w0))
-        self.register_buffer("taus_gaus0", t(taus_gaus0))
-        self._phi = activation_fn(self.config.activation)
+        def t(x, dtype=torch.float32):  # a copy: the artifact's arrays are read-only
+            return torch.tensor(np.asarray(x), dtype=dtype, device=device)
+
+        self.w = nn.Parameter(t(a.w))
+        self.taus_gaus = nn.Parameter(t(a.taus_gaus), requires_grad=len(a.taus) == 2)
+        self.w_out = nn.Parameter(t(a.w_out).reshape(1, -1))
+        self.b_out = nn.Parameter(t(float(a.b_out)))
+        for name in ("w_in", "m", "som_m", "w0", "taus_gaus0"):
+            self.register_buffer(name, t(getattr(a, name)))
+        self.register_buffer("inh", t(a.inh, torch.bool))
+        self.register_buffer("exc", t(a.exc, torch.bool))
 
     def _assign_inh(self, rng: np.random.Generator) -> np.ndarray:
         if not self.config.apply_dale:
@@ -359,16 +366,15 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         return self.w.device
 
     def effective_weights(self) -> torch.Tensor:
-        """``(relu(w) @ m) * som_m`` (``w @ m * som_m`` without Dale), shape (N, N)."""
-        w = torch.relu(self.w) if self.config.apply_dale else self.w
-        return (w @ self.m) * self.som_m
+        """``(relu(w) @ m) * som_m`` (``w @ m * som_m`` without Dale), shape (N, N)
+        (:func:`spikernn.artifact.effective_weights`, differentiable)."""
+        return effective_weights(self.w, self.m, self.som_m, self.config.apply_dale)
 
-    def time_constants(self) -> torch.Tensor:
-        """Per-unit decay constants in rate steps, shape (N,)."""
-        taus = self.config.taus
-        if len(taus) == 1:
-            return torch.full_like(self.taus_gaus, taus[0])
-        return torch.sigmoid(self.taus_gaus) * (taus[1] - taus[0]) + taus[0]
+    def time_constants(self, taus: Sequence[float] | None = None) -> torch.Tensor:
+        """Per-unit decay constants in rate steps, shape (N,)
+        (:func:`spikernn.artifact.decay_steps` of ``taus_gaus``; ``taus`` defaults to
+        ``config.taus``)."""
+        return decay_steps(self.taus_gaus, self.config.taus if taus is None else tuple(taus))
 
     def __repr__(self) -> str:
         c = self.config
@@ -377,10 +383,17 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
                 f"taus={c.taus}, device={str(self.device)!r})")
 
     # -- dynamics -----------------------------------------------------------------------
-    def forward(self, stimulus: torch.Tensor | np.ndarray, *,
+    def forward(self, stimulus: torch.Tensor | np.ndarray,
+                taus: Sequence[float] | None = None,
+                training_params: Mapping[str, Any] | None = None,
+                settings: Mapping[str, Any] | None = None, *,
                 generator: torch.Generator | None = None, noise_std: float | None = None,
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Run a batch of trials.
+
+        The seed project's call ``forward(u, taus, training_params, settings)`` (one trial,
+        its 11-tuple of lists and parameters) is :meth:`seed_forward`; it is taken when
+        ``taus``, ``training_params`` or ``settings`` is given.
 
         Parameters
         ----------
@@ -401,44 +414,51 @@ class FR_RNN_dale(nn.Module):  # noqa: N801 (the seed project's name)
         states : tensor (B, T, N)
             Synaptic currents ``x[t]``.
         """
+        if taus is not None or training_params is not None or settings is not None:
+            return self.seed_forward(stimulus, self.config.taus if taus is None else taus,
+                                     training_params or {}, settings or {"T": stimulus.shape[-1]})
         u = torch.as_tensor(stimulus, dtype=torch.float32, device=self.device)
         if u.ndim == 2:
             u = u.unsqueeze(0)
         if u.ndim != 3 or u.shape[1] != self.config.n_inputs:
             raise ValueError(f"stimulus: expected shape (batch, {self.config.n_inputs}, T), "
                              f"got {tuple(u.shape)}")
+        return self.simulate_steps(u, 1.0 / self.time_constants(), self.config.activation,
+                                   generator=generator, noise_std=noise_std)
+
+    def simulate_steps(self, u: torch.Tensor, alpha: torch.Tensor, activation: str, *,
+                       generator: torch.Generator | None = None,
+                       noise_std: float | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The Euler steps of the dynamics (module docstring) on a batch (B, n_inputs, T).
+
+        ``alpha`` is ``dt / tau`` per unit (N,); returns ``(outputs, rates, states)`` as
+        :meth:`forward`.
+        """
+        phi = activation_fn(activation)
         std = self.config.noise_std if noise_std is None else float(noise_std)
         B, _, T = u.shape
-        alpha = 1.0 / self.time_constants()                      # dt / tau, (N,)
         w_scaled = self.effective_weights().t() * alpha           # r @ w_scaled = alpha*(W r)
         x = torch.randn(B, self.N, generator=generator, device=self.device) * X0_STD
         noise = torch.randn(T - 1, B, self.N, generator=generator, device=self.device) * std
         # external drive of step t = 1..T-1: alpha * W_in u[t-1] + noise
         drive = torch.einsum("bit,ni->tbn", u[:, :, :-1], self.w_in) * alpha + noise
         decay = 1.0 - alpha
-        xs, rs = [x], [self._phi(x)]
+        xs, rs = [x], [phi(x)]
         for d in drive.unbind(0):
             x = torch.addmm(torch.addcmul(d, decay, x), rs[-1], w_scaled)
             xs.append(x)
-            rs.append(self._phi(x))
+            rs.append(phi(x))
         rates = torch.stack(rs, dim=1)
         outputs = rates @ self.w_out[0] + self.b_out
         return outputs, rates, torch.stack(xs, dim=1)
 
     # -- the seed project's methods ------------------------------------------------------
-    def load_net(self, model_path: str | os.PathLike) -> FR_RNN_dale:
+    def load_net(self, model_dir: str | os.PathLike) -> FR_RNN_dale:
         """Replace this network's weights, masks, unit identity and taus with those of a
-        ``.mat``/``.pth`` model file (in place, as in the seed project); returns ``self``."""
-        artifact = load_model(model_path)
-        self.config = dataclasses.replace(
-            self.config, N=artifact.N, n_inputs=artifact.n_inputs, som_N=artifact.som_N,
-            apply_dale=artifact.apply_dale, activation=artifact.activation,
-            taus=tuple(artifact.taus), P_inh=artifact.P_inh, P_rec=artifact.P_rec,
-            gain=artifact.gain, w_dist=artifact.w_dist, seed=artifact.seed)
-        self._init_tensors(w0=artifact.w0, w=artifact.w, w_in=artifact.w_in,
-                           w_out=artifact.w_out, b_out=artifact.b_out, inh=artifact.inh,
-                           som_m=artifact.som_m, taus_gaus=artifact.taus_gaus,
-                           taus_gaus0=artifact.taus_gaus0, device=self.device)
+        ``.mat``/``.pth`` model file or folder (in place, as in the seed project, whose
+        argument name ``model_dir`` this keeps although it is a file); returns ``self``."""
+        self._load(load_model(model_dir), self.device, self.config.noise_std)
         return self
 
     def display(self) -> None:
@@ -515,3 +535,12 @@ def torch_threads(n: int | None, device: torch.device) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(saved)
+
+
+def __getattr__(name: str) -> Any:
+    """The seed's ``from rate.model import loss_op, eval_rnn`` (defined in :mod:`.training`)."""
+    if name in ("loss_op", "eval_rnn"):
+        from . import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -46,7 +46,8 @@ def loss_op(o, z, loss_fn: str | Mapping[str, Any] = "l2") -> torch.Tensor:
     o : tensor (B, T) or (T,), or a sequence of per-step tensors (the seed's list form)
         Network outputs.
     z : tensor or array, same shape as ``o``
-        Targets.
+        Targets. For the seed's list of the T-1 outputs of steps 1..T-1, a target of length
+        T (our tasks') is aligned by dropping its step 0.
     loss_fn : str or mapping
         'l2' (the paper's default): ``sqrt(sum_t (z - o)^2)``; 'l1': ``sum_t |z - o|``.
         A mapping with key ``'loss_fn'`` (the seed's ``training_params``) is accepted.
@@ -61,10 +62,14 @@ def loss_op(o, z, loss_fn: str | Mapping[str, Any] = "l2") -> torch.Tensor:
     key = str(loss_fn).lower()
     if key not in LOSS_FUNCTIONS:
         raise ValueError(f"loss_fn: expected one of {LOSS_FUNCTIONS}, got {loss_fn!r}")
-    if isinstance(o, Sequence) and not isinstance(o, torch.Tensor):
+    seed_list = isinstance(o, Sequence) and not isinstance(o, torch.Tensor)
+    if seed_list:
         o = torch.stack([torch.as_tensor(v).reshape(()) for v in o])
     z = torch.as_tensor(np.asarray(z) if not isinstance(z, torch.Tensor) else z,
-                        dtype=o.dtype, device=o.device).reshape(o.shape)
+                        dtype=o.dtype, device=o.device)
+    if seed_list and z.numel() == o.numel() + 1:
+        z = z.reshape(-1)[1:]  # a (T,) target for the seed's outputs of steps 1..T-1
+    z = z.reshape(o.shape)
     diff = z - o
     if key == "l1":
         return diff.abs().sum(dim=-1)

@@ -132,11 +132,25 @@ def _len(values) -> int | None:
     return None if values is None else len(values)
 
 
+#: Seed of ``seed=True`` in the task methods: the same trial every call (the seed's 42).
+FIXED_TRIAL_SEED = 42
+
+
 def as_generator(seed: SeedLike) -> np.random.Generator:
-    """Return ``seed`` if it is a Generator, else a new Generator seeded with it."""
+    """Return ``seed`` if it is a Generator, else a new Generator seeded with it.
+
+    ``None`` seeds the new Generator from numpy's global generator, so that, as in the seed
+    project, ``np.random.seed(x)`` makes unseeded initialisations and trials reproducible;
+    ``True`` (the seed's ``generate_stimulus(seed=True)``) is the fixed
+    :data:`FIXED_TRIAL_SEED`.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(None if seed is None else check_seed(seed))
+    if seed is None:
+        seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
+    elif seed is True:
+        seed = FIXED_TRIAL_SEED
+    return np.random.default_rng(check_seed(seed))
 
 
 @contextlib.contextmanager
@@ -193,8 +207,14 @@ class Configured:
         merged = dict(self.get_default_settings())
         merged.update(settings or {})
         self.settings: dict[str, Any] = merged
-        self.rng = as_generator(seed)
+        self._rng = None if seed is None else as_generator(seed)
         self.validate_settings()
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The task's own generator; unseeded tasks draw a new one from numpy's global
+        generator at each use (so ``np.random.seed(x)`` makes their trials reproducible)."""
+        return self._rng if self._rng is not None else as_generator(None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(settings={self.settings!r})"
@@ -223,6 +243,9 @@ class AbstractTask(Configured, ABC):
     n_inputs: ClassVar[int] = 1
     #: Names of the trial types a batch can be forced to; empty for custom tasks.
     trial_types: ClassVar[tuple[str, ...]] = ()
+    #: The seed project's names of forced trials (e.g. XOR '++'), also accepted; a trial
+    #: forced by one of them is recorded under its trial type in :attr:`trial_types`.
+    seed_trial_types: ClassVar[tuple[str, ...]] = ()
     #: Duration of one rate-model step in ms (Kim et al. 2019: 5 ms).
     dt_ms: ClassVar[float] = 5.0
 
@@ -244,10 +267,20 @@ class AbstractTask(Configured, ABC):
     def generate_target(self, label: Hashable, seed: SeedLike | bool = False) -> np.ndarray:
         """Return the target trace, shape (T,), for a trial with ``label``."""
 
-    def simulate_trial(self) -> tuple[np.ndarray, np.ndarray, Hashable]:
-        """Draw one complete trial: ``(stimulus, target, label)``."""
-        stimulus, label = self.generate_stimulus()
-        return stimulus, self.generate_target(label), label
+    def simulate_trial(self, trial_type: str | None = None, seed: SeedLike | bool = False
+                       ) -> tuple[np.ndarray, np.ndarray, Hashable]:
+        """Draw one complete trial: ``(stimulus, target, label)``.
+
+        Parameters
+        ----------
+        trial_type : str, optional
+            Force the trial type (one of :attr:`trial_types` or :attr:`seed_trial_types`).
+        seed : int, Generator or bool
+            ``False``: the task's own generator; ``True``: a fixed trial (the same every
+            call, as the seed project's ``seed=True``); an int or Generator: drawn from it.
+        """
+        stimulus, label = self.generate_stimulus(trial_type=trial_type, seed=seed)
+        return stimulus, self.generate_target(label, seed=seed), label
 
     # -- what training and evaluation need ----------------------------------------------
     @property
@@ -370,9 +403,9 @@ class AbstractTask(Configured, ABC):
 
     def check_trial_type(self, trial_type: str | None) -> None:
         """Raise ``ValueError`` if ``trial_type`` is not one of :attr:`trial_types`."""
-        if trial_type is not None and self.trial_types and trial_type not in self.trial_types:
-            raise ValueError(f"trial_type: expected one of {list(self.trial_types)}, "
-                             f"got {trial_type!r}")
+        known = self.trial_types + self.seed_trial_types
+        if trial_type is not None and self.trial_types and trial_type not in known:
+            raise ValueError(f"trial_type: expected one of {list(known)}, got {trial_type!r}")
 
     def _draw_trial(self, trial_type: str | None, rng: np.random.Generator
                     ) -> tuple[np.ndarray, Hashable, str]:

@@ -11,6 +11,8 @@ from ._timing import validate_threshold, validate_timing
 from .base import AbstractTask, SeedLike, as_generator
 
 _TYPES = {"ctx1_pos": (0, 1), "ctx1_neg": (0, -1), "ctx2_pos": (1, 1), "ctx2_neg": (1, -1)}
+#: The seed project's trial types: the cued context (modality 1 = color, 2 = motion).
+_CONTEXTS = {"color": 0, "motion": 1}
 
 
 class ManteTask(AbstractTask):
@@ -23,7 +25,9 @@ class ManteTask(AbstractTask):
     target is the label after the stimulus window (the response window) and 0 before.
     Correct: the output passes ``+threshold`` (0.7) for label +1 or ``-threshold`` for -1 in
     the response window. Trial types: ``'ctx1_pos', 'ctx1_neg', 'ctx2_pos', 'ctx2_neg'``
-    (the cued modality and the label; the other modality's sign is random).
+    (the cued modality and the label; the other modality's sign is random). The seed
+    project's ``'color'`` and ``'motion'`` force the context (modality 1 or 2) with a random
+    label.
 
     Settings (rate steps of 5 ms): ``T`` 500, ``stim_on`` 50, ``stim_dur`` 200, ``DeltaT`` 1,
     ``offset`` 0.5, ``noise_std`` 1.0, ``threshold`` 0.7.
@@ -32,6 +36,7 @@ class ManteTask(AbstractTask):
     name = "mante"
     n_inputs = 4
     trial_types = tuple(_TYPES)
+    seed_trial_types = tuple(_CONTEXTS)
 
     @classmethod
     def get_default_settings(cls) -> dict[str, Any]:
@@ -53,7 +58,9 @@ class ManteTask(AbstractTask):
         return self._draw_trial(trial_type, rng)[:2]
 
     def _draw_trial(self, trial_type, rng):
-        if trial_type is None:
+        if trial_type in _CONTEXTS:
+            trial_type = self.trial_types[2 * _CONTEXTS[trial_type] + int(rng.integers(2))]
+        elif trial_type is None:
             trial_type = self.trial_types[int(rng.integers(4))]
         context, label = _TYPES[trial_type]
         signs = rng.choice([-1.0, 1.0], size=2)

@@ -10,6 +10,8 @@ from ._timing import _is_int, validate_threshold, validate_timing
 from .base import AbstractTask, SeedLike, as_generator
 
 _SIGNS = {"same": ((1, 1), (-1, -1)), "diff": ((1, -1), (-1, 1))}
+#: The seed project's trial types: the two pulses' signs.
+_PATTERNS = {"++": (1, 1), "+-": (1, -1), "-+": (-1, 1), "--": (-1, -1)}
 
 
 class XORTask(AbstractTask):
@@ -20,7 +22,8 @@ class XORTask(AbstractTask):
     the signs agree, ``'diff'`` (target -1) otherwise; the target lasts ``resp_dur`` steps
     starting ``delay`` steps after the second pulse (the response window). Correct: the
     maximum output in the window exceeds ``threshold`` (0.7) for 'same', the minimum falls
-    below ``-threshold`` for 'diff'. Trial types are the labels.
+    below ``-threshold`` for 'diff'. Trial types are the labels; the seed project's
+    ``'++', '+-', '-+', '--'`` (the two signs) force both pulses.
 
     Settings (rate steps of 5 ms): ``T`` 300, ``stim_on`` 50, ``stim_dur`` 50, ``delay`` 10,
     ``resp_dur`` 100, ``DeltaT`` 1, ``threshold`` 0.7.
@@ -29,6 +32,7 @@ class XORTask(AbstractTask):
     name = "xor"
     n_inputs = 2
     trial_types = ("same", "diff")
+    seed_trial_types = tuple(_PATTERNS)
 
     @classmethod
     def get_default_settings(cls) -> dict[str, Any]:
@@ -61,9 +65,13 @@ class XORTask(AbstractTask):
         return self._draw_trial(trial_type, rng)[:2]
 
     def _draw_trial(self, trial_type, rng):
-        if trial_type is None:
-            trial_type = self.trial_types[int(rng.integers(2))]
-        s1, s2 = _SIGNS[trial_type][int(rng.integers(2))]
+        if trial_type in _PATTERNS:
+            s1, s2 = _PATTERNS[trial_type]
+            trial_type = "same" if s1 == s2 else "diff"
+        else:
+            if trial_type is None:
+                trial_type = self.trial_types[int(rng.integers(2))]
+            s1, s2 = _SIGNS[trial_type][int(rng.integers(2))]
         s = self.settings
         stimulus = np.zeros((2, self.T), dtype=np.float32)
         stimulus[0, s["stim_on"]: s["stim_on"] + s["stim_dur"]] = s1
