@@ -42,6 +42,32 @@ def _shape(a: np.ndarray) -> str:
     return f"shape {tuple(a.shape)}"
 
 
+def draw_inhibitory(rng: np.random.Generator, N: int, P_inh: float,
+                    apply_dale: bool = True) -> np.ndarray:
+    """Unit identity: each unit inhibitory with probability ``P_inh`` (none without Dale).
+
+    Returns a bool vector (N,), True for inhibitory units.
+    """
+    if not apply_dale:
+        return np.zeros(int(N), dtype=bool)
+    return rng.random(int(N)) < float(P_inh)
+
+
+def sign_matrix(inh: np.ndarray, apply_dale: bool = True) -> np.ndarray:
+    """The sign matrix ``m = diag(+1 excitatory, -1 inhibitory)`` (identity without Dale)."""
+    inh = np.asarray(inh, dtype=bool).ravel()
+    return np.diag(np.where(inh & bool(apply_dale), -1.0, 1.0))
+
+
+def som_mask(inh: np.ndarray, som_N: int) -> np.ndarray:
+    """Connectivity mask ``som_m``: the first ``som_N`` inhibitory units (the SOM units)
+    receive nothing from inhibitory units; every other entry is 1."""
+    inh = np.asarray(inh, dtype=bool).ravel()
+    mask = np.ones((inh.size, inh.size))
+    mask[np.ix_(np.flatnonzero(inh)[: int(som_N)], np.flatnonzero(inh))] = 0.0
+    return mask
+
+
 def effective_weights(w, m, som_m, apply_dale: bool):
     """The effective recurrent matrix ``(relu(w) @ m) * som_m`` (``w`` as is without Dale).
 
@@ -629,11 +655,14 @@ def find_model_file(model: str | os.PathLike) -> Path:
     return path
 
 
-def load_model(model: ModelArtifact | str | os.PathLike) -> ModelArtifact:
+def load_model(model: ModelArtifact | str | os.PathLike | Mapping[str, Any]) -> ModelArtifact:
     """Return ``model`` if it is an artifact, else load it from a ``.mat``/``.pth`` file or a
-    folder of ``.mat`` files (:func:`find_model_file`)."""
+    folder of ``.mat`` files (:func:`find_model_file`); a mapping is read as the variables of
+    a ``.mat`` file (what ``scipy.io.loadmat`` returns)."""
     if isinstance(model, ModelArtifact):
         return model
+    if isinstance(model, Mapping):
+        return from_mat_dict(model)
     path = find_model_file(model)
     if path.suffix.lower() in (".pth", ".pt"):
         return load_pth(path)

@@ -168,23 +168,32 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
 
 def evaluate_task(task_name: str | None = None,
                   model_dir: ModelArtifact | str | os.PathLike | None = None,
+                  optimal_scaling_factor: float | None = None,
+                  task_settings: Mapping[str, Any] | None = None, save_plots: bool = True, *,
                   n_trials: int = 100, scaling_factor: float | None = None,
-                  save_plots: bool = True, output_dir: str | os.PathLike | None = None,
-                  seed: int = 0, *, task_settings: Mapping[str, Any] | None = None,
+                  output_dir: str | os.PathLike | None = None, seed: int = 0,
                   params: LIFParams | None = None, device: str = "cpu",
                   dtype: torch.dtype = torch.float32, downsample: int = 1,
                   compare_rate: bool = True, model_path: str | os.PathLike | None = None,
                   progress: bool = False) -> dict[str, Any]:
     """The seed project's ``evaluate_task``: :func:`evaluate`'s metrics dict.
 
-    Parameters are those of :func:`evaluate` (``model_dir``, or ``model_path``, is the
-    model); returns ``evaluate(...).metrics``.
+    The first five parameters are the seed's, in its order: ``task_name``, ``model_dir`` (or,
+    keyword only, ``model_path``: the model file, folder, or artifact),
+    ``optimal_scaling_factor`` (or, keyword only, ``scaling_factor``; default the model's
+    search result), ``task_settings`` and ``save_plots``. The others are :func:`evaluate`'s,
+    keyword only; ``n_trials`` trials are evaluated (the seed evaluated one). Returns
+    ``evaluate(...).metrics``.
     """
     if (model_dir is None) == (model_path is None):
         raise ValueError("model_dir: expected exactly one of model_dir and model_path, got "
                          f"model_dir={model_dir!r}, model_path={model_path!r}")
+    if optimal_scaling_factor is not None and scaling_factor is not None:
+        raise ValueError("scaling_factor: expected it or optimal_scaling_factor (the same "
+                         f"setting), got both ({scaling_factor!r}, {optimal_scaling_factor!r})")
     return evaluate(model_dir if model_dir is not None else model_path, task_name, n_trials,
-                    seed, scaling_factor=scaling_factor, output_dir=output_dir,
+                    seed, scaling_factor=scaling_factor if optimal_scaling_factor is None
+                    else optimal_scaling_factor, output_dir=output_dir,
                     save_plots=save_plots, task_settings=task_settings, params=params,
                     device=device, dtype=dtype, downsample=downsample,
                     compare_rate=compare_rate, progress=progress).metrics

@@ -30,7 +30,16 @@ import torch
 from torch import nn
 
 from .._validate import check_seed
-from ..artifact import ACTIVATIONS, ModelArtifact, decay_steps, effective_weights, load_model
+from ..artifact import (
+    ACTIVATIONS,
+    ModelArtifact,
+    decay_steps,
+    draw_inhibitory,
+    effective_weights,
+    load_model,
+    sign_matrix,
+    som_mask,
+)
 from ..tasks import as_generator
 from .compat import SeedNetworkAPI
 
@@ -275,10 +284,9 @@ class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's 
                f"at most the number of inhibitory units ({int(inh.sum())})")
         taus_gaus0 = rng.standard_normal(N)
         c = self.config
-        sign = np.where(inh, -1.0, 1.0)
         initial = ModelArtifact(
-            w=w0, w0=w0, m=np.diag(sign), som_m=self._som_mask(inh), w_in=w_in, w_out=w_out,
-            b_out=0.0, inh=inh, exc=~inh, taus=c.taus, taus_gaus=taus_gaus0,
+            w=w0, w0=w0, m=sign_matrix(inh, c.apply_dale), som_m=self._som_mask(inh),
+            w_in=w_in, w_out=w_out, b_out=0.0, inh=inh, exc=~inh, taus=c.taus, taus_gaus=taus_gaus0,
             taus_gaus0=taus_gaus0, som_N=c.som_N, apply_dale=c.apply_dale,
             activation=c.activation, seed=c.seed, P_inh=c.P_inh, P_rec=c.P_rec, gain=c.gain,
             w_dist=c.w_dist)
@@ -333,9 +341,7 @@ class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's 
         self.register_buffer("exc", t(a.exc, torch.bool))
 
     def _assign_inh(self, rng: np.random.Generator) -> np.ndarray:
-        if not self.config.apply_dale:
-            return np.zeros(self.config.N, dtype=bool)
-        return rng.random(self.config.N) < self.config.P_inh
+        return draw_inhibitory(rng, self.config.N, self.config.P_inh, self.config.apply_dale)
 
     def _initial_weights(self, rng: np.random.Generator) -> np.ndarray:
         c = self.config
@@ -349,10 +355,7 @@ class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's 
         return np.abs(w) if c.apply_dale else w
 
     def _som_mask(self, inh: np.ndarray) -> np.ndarray:
-        som_m = np.ones((self.config.N, self.config.N))
-        som_units = np.flatnonzero(inh)[: self.config.som_N]
-        som_m[np.ix_(som_units, np.flatnonzero(inh))] = 0.0
-        return som_m
+        return som_mask(inh, self.config.som_N)
 
     # -- derived quantities -------------------------------------------------------------
     @property

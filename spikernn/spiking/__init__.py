@@ -8,14 +8,17 @@ scaling-factor search (:func:`lambda_grid_search`) and the seed's spiking-task n
 too) lives in :mod:`spikernn.pipeline` and is loaded from here on first use.
 """
 
+import warnings as _warnings
 from typing import Any
 
-from .network import LIF_network_fnc, SpikingNetwork
+from .lambda_grid_search import lambda_grid_search
+from .LIF_network_fnc import LIF_network_fnc
+from .network import SpikingNetwork
 from .noise import NOISE_KINDS
 from .params import LIFParams
 from .perturbation import Perturbation
 from .result import SimulationResult
-from .search import SearchResult, default_scaling_factors, lambda_grid_search
+from .search import SearchResult, default_scaling_factors
 from .tasks import (
     AbstractSpikingTask,
     GoNogoSpikingTask,
@@ -51,3 +54,11 @@ def __getattr__(name: str) -> Any:
 
         return evaluate_task
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ``python -m spikernn.spiking.lambda_grid_search`` (the seed's command) runs a module this
+# package imports above, so that ``spikernn.spiking.lambda_grid_search`` and
+# ``.LIF_network_fnc`` stay the functions after their modules are imported; runpy's warning
+# about that is not for users.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module="runpy",
+                         message=r"'spikernn\.spiking\.\w+' found in sys\.modules")

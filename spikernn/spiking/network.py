@@ -37,7 +37,7 @@ from .params import LIFParams
 from .perturbation import Perturbation
 from .result import SimulationResult
 
-ModelLike = ModelArtifact | str | os.PathLike
+ModelLike = ModelArtifact | str | os.PathLike | Mapping[str, Any]
 
 
 class SpikingNetwork:
@@ -211,7 +211,7 @@ class SpikingNetwork:
         return stim
 
 
-def LIF_network_fnc(model_path: ModelLike, scaling_factor: float, u: np.ndarray,
+def LIF_network_fnc(model_or_path: ModelLike, scaling_factor: float, u: np.ndarray,
                     stims: Mapping[str, Any] | None = None, downsample: int = 1,
                     use_initial_weights: bool = False, seed: int | None = None,
                     params: LIFParams | None = None):  # noqa: N802 (the seed project's name)
@@ -219,8 +219,9 @@ def LIF_network_fnc(model_path: ModelLike, scaling_factor: float, u: np.ndarray,
 
     Parameters
     ----------
-    model_path : ModelArtifact, path or folder
-        The trained rate model.
+    model_or_path : ModelArtifact, path, folder or dict
+        The trained rate model: an artifact, a ``.mat``/``.pth`` file or folder, or the
+        variables of a ``.mat`` file as ``scipy.io.loadmat`` returns them (as in the seed).
     scaling_factor : float
         Scaling factor ``s``.
     u : numpy.ndarray, shape (n_inputs, T)
@@ -255,7 +256,7 @@ def LIF_network_fnc(model_path: ModelLike, scaling_factor: float, u: np.ndarray,
         ``dt`` (s, between samples), ``T`` (s), ``nt``, ``w_out``, ``td`` and ``td0`` (s, trained
         and initial decay constants), ``IPSCs`` (N, nt) synaptic currents, ``seed``, ``v0``.
     """
-    net = SpikingNetwork(model_path, scaling_factor, params,
+    net = SpikingNetwork(model_or_path, scaling_factor, params,
                          dtype=torch.float64, use_initial_weights=use_initial_weights)
     u = np.asarray(u, dtype=np.float64)
     if u.ndim != 2:

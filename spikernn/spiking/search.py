@@ -15,6 +15,8 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,9 +86,64 @@ def trials_per_batch(n_units: int, n_steps: int, downsample: int, budget_bytes: 
     return trials_within(budget_bytes, memory)
 
 
+class _BestFactorNumber:
+    """Makes a :class:`SearchResult` behave as the number the seed's search returned (its
+    best scaling factor): formatting, arithmetic, comparison, hashing, ``math``/``numpy``."""
+
+    def __float__(self) -> float:
+        return self.best_scaling_factor
+
+    def __str__(self) -> str:
+        return str(float(self))
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec)
+
+    def __hash__(self) -> int:
+        return hash(float(self))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(float(self), dtype=dtype)
+
+    def __int__(self) -> int:
+        return int(float(self))
+
+    def __round__(self, ndigits: int | None = None):
+        return round(float(self), ndigits)
+
+
+def _number_method(op: Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
+    def method(self, other=None):
+        if other is None:
+            return op(float(self))
+        if isinstance(other, _BestFactorNumber):
+            other = float(other)
+        elif not isinstance(other, numbers.Number | np.ndarray | np.generic):
+            return NotImplemented
+        return op(other, float(self)) if reflected else op(float(self), other)
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    setattr(_BestFactorNumber, f"__{_name}__", _number_method(getattr(operator, _name)))
+    setattr(_BestFactorNumber, f"__r{_name}__",
+            _number_method(getattr(operator, _name), reflected=True))
+for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+    setattr(_BestFactorNumber, f"__{_name}__", _number_method(getattr(operator, _name)))
+for _name in ("neg", "pos", "abs", "trunc", "floor", "ceil", "bool"):
+    _op = {"trunc": math.trunc, "floor": math.floor, "ceil": math.ceil, "bool": bool
+           }.get(_name) or getattr(operator, _name)
+    setattr(_BestFactorNumber, f"__{_name}__", _number_method(_op))
+numbers.Real.register(_BestFactorNumber)
+
+
 @dataclass(frozen=True, eq=False)
-class SearchResult:
+class SearchResult(_BestFactorNumber):
     """Outcome of :func:`lambda_grid_search`.
+
+    It behaves as the number the seed project's search returned, the best scaling factor:
+    ``float(r)``, ``f"{r:.1f}"``, ``r * 2``, ``r == 25``, ``np.isnan(r)``, ``np.asarray(r)``
+    work on that value (and ``hash(r) == hash(float(r))``); ``repr(r)`` shows the summary.
 
     Attributes
     ----------
@@ -128,9 +185,6 @@ class SearchResult:
                 f"{self.best_scaling_factor:g}, best_accuracy={self.best_accuracy:.3f}, "
                 f"n_factors={self.scaling_factors.size}, n_trials={self.n_trials})")
 
-    def __float__(self) -> float:
-        return self.best_scaling_factor
-
     @property
     def best_index(self) -> int:
         """Index of the best factor (the smallest factor among ties)."""
@@ -165,7 +219,7 @@ class SearchResult:
         }
 
 
-def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
+def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[str, Any],
                        task_name: str | None = None, n_trials: int = 100,
                        scaling_factors: Sequence[float] | None = None,
                        task_settings: Mapping[str, Any] | None = None, *,
@@ -190,8 +244,10 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
 
     Parameters
     ----------
-    model_dir_or_file : ModelArtifact, path to a .mat/.pth file, or folder with one .mat file
-        The rate model. An artifact is searched but not written anywhere.
+    model_dir : ModelArtifact, path to a .mat/.pth file, or folder of .mat files
+        The rate model (the seed's name, although it may be a file; a folder's first
+        ``.mat`` file, with a warning if it holds several). An artifact or a
+        ``scipy.io.loadmat`` dict is searched but not written anywhere.
     task_name : str, optional
         Task to score (default: the task the model records). ``go-nogo`` = ``go_nogo``.
     n_trials : int
@@ -242,7 +298,7 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
     >>> result.best_scaling_factor, result.best_accuracy  # doctest: +SKIP
     (50.0, 0.99)
     """
-    model, model_path = resolve_model(model_dir_or_file)
+    model, model_path = resolve_model(model_dir)
     params = params if params is not None else LIFParams()
     task = task_for_model(model, task_name, task_settings)
     factors = (default_scaling_factors(model.activation) if scaling_factors is None
@@ -292,11 +348,12 @@ def lambda_grid_search(model_dir_or_file: ModelArtifact | str | os.PathLike,
 # pieces
 # --------------------------------------------------------------------------------------
 
-def resolve_model(model: ModelArtifact | str | os.PathLike
+def resolve_model(model: ModelArtifact | str | os.PathLike | Mapping[str, Any]
                   ) -> tuple[ModelArtifact, Path | None]:
-    """``(artifact, file)`` from an artifact (file None), a model file or a model folder."""
-    if isinstance(model, ModelArtifact):
-        return model, None
+    """``(artifact, file)`` from an artifact or a ``scipy.io.loadmat`` dict (file None), a
+    model file or a model folder."""
+    if isinstance(model, ModelArtifact | Mapping):
+        return load_model(model), None
     path = find_model_file(model)
     return load_model(path), path
 
