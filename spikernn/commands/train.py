@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from .._validate import check_device
-from ..rate.model import RNNConfig
+from ..rate.compat import SEED_TRAIN_FLAGS, str2bool
+from ..rate.model import RNNConfig, set_gpu
 from ..rate.training import Trainer, TrainingConfig, TrainingResult, resolve_seed
 from ..tasks import TaskFactory, normalize_task_name
 
@@ -39,15 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help='task setting overrides as JSON, e.g. \'{"T": 250}\'')
     p.add_argument("--seed", type=int, default=None,
                    help="seed of everything random (default: drawn and recorded)")
-    p.add_argument("--out", default="models", help="output folder (default: %(default)s)")
+    p.add_argument(*_flags("--out"), default="models", help="output folder (default: %(default)s)")
     p.add_argument("--device", default=_MODEL.device, help="torch device (default: %(default)s)")
     m = p.add_argument_group("model")
     m.add_argument("--N", type=int, default=_MODEL.N, help="number of units (%(default)s)")
-    m.add_argument("--P-inh", type=float, default=_MODEL.P_inh,
+    m.add_argument(*_flags("--P-inh"), type=float, default=_MODEL.P_inh,
                    help="probability a unit is inhibitory (%(default)s)")
-    m.add_argument("--P-rec", type=float, default=_MODEL.P_rec,
+    m.add_argument(*_flags("--P-rec"), type=float, default=_MODEL.P_rec,
                    help="recurrent connection probability (%(default)s)")
-    m.add_argument("--som-N", type=int, default=_MODEL.som_N,
+    m.add_argument(*_flags("--som-N"), type=int, default=_MODEL.som_N,
                    help="number of SOM inhibitory units (%(default)s)")
     m.add_argument("--w-dist", default=_MODEL.w_dist, choices=("gaus", "gamma"),
                    help="initial recurrent weight distribution (%(default)s)")
@@ -55,10 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="gain of the 'gaus' initialisation (%(default)s)")
     m.add_argument("--apply-dale", action=argparse.BooleanOptionalAction,
                    default=_MODEL.apply_dale, help="apply Dale's principle (default: yes)")
-    m.add_argument("--activation", default=_MODEL.activation,
+    m.add_argument(*_flags("--activation"), default=_MODEL.activation,
                    choices=("sigmoid", "relu", "clipped_relu", "softplus"),
                    help="rate function (%(default)s)")
-    m.add_argument("--decay-taus", type=float, nargs="+", default=list(_MODEL.taus),
+    m.add_argument(*_flags("--decay-taus"), type=float, nargs="+", default=list(_MODEL.taus),
                    metavar="TAU", help="min and max synaptic decay constants in rate steps of "
                    "5 ms, or one value for a fixed constant (default: 4 20)")
     m.add_argument("--noise-std", type=float, default=_MODEL.noise_std,
@@ -67,9 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
                    help="trials per update; 1 = the original protocol (%(default)s)")
     t.add_argument("--lr", type=float, default=_TRAIN.lr, help="Adam learning rate (%(default)s)")
-    t.add_argument("--loss-fn", default=_TRAIN.loss_fn, choices=("l2", "l1"),
+    t.add_argument(*_flags("--loss-fn"), default=_TRAIN.loss_fn, choices=("l2", "l1"),
+                   type=str.lower,
                    help="loss function (%(default)s)")
-    t.add_argument("--max-trials", type=int, default=_TRAIN.max_trials,
+    t.add_argument(*_flags("--max-trials"), type=int, default=_TRAIN.max_trials,
                    help="training trial cap (%(default)s)")
     t.add_argument("--min-trials", type=int, default=_TRAIN.min_trials,
                    help="never stop before this many trials (%(default)s); models meant for "
@@ -90,7 +92,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="continue from the checkpoint in OUT written by an interrupted run "
                         "with the same task, N and seed")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    seed = p.add_argument_group(
+        "the seed project's rate/main.py options", "also accepted: --P_inh --P_rec --som_N "
+        "--decay_taus --loss_fn --act --n_trials (= --max-trials) --output_dir (= --out)")
+    seed.add_argument("--apply_dale", type=str2bool, dest="apply_dale", metavar="BOOL",
+                      help="True/False: same as --apply-dale/--no-apply-dale")
+    seed.add_argument("--gpu", default=None, metavar="INDEX",
+                      help="CUDA device index: same as --device cuda:INDEX (CPU if none)")
+    seed.add_argument("--gpu_frac", type=float, default=1.0, metavar="FRAC",
+                      help="fraction of the GPU's memory to use with --gpu (%(default)s)")
+    seed.add_argument("--mode", default="train", type=str.lower, choices=("train",),
+                      help="only 'train' (evaluate with `spikernn evaluate`)")
     p.set_defaults(func=run)
+
+
+def _flags(name: str) -> tuple[str, ...]:
+    """An option's name and, if it has one, the seed's name for it (an alias)."""
+    return (name, SEED_TRAIN_FLAGS[name]) if name in SEED_TRAIN_FLAGS else (name,)
 
 
 def model_stem(task: str, N: int, seed: int) -> str:
@@ -155,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
     """Train, print a summary and write the model files; see the module docstring."""
     if len(args.decay_taus) not in (1, 2):
         raise ValueError(f"--decay-taus: expected one or two values, got {args.decay_taus}")
+    if args.gpu is not None:
+        args.device = str(set_gpu(args.gpu, args.gpu_frac))
     check_device(args.device, "--device")
     if args.resume and args.seed is None:
         raise ValueError("--resume: expected --seed (it names the checkpoint to continue)")

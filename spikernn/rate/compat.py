@@ -4,8 +4,8 @@ Seed users' code keeps working with only the import root renamed (``rate`` ->
 ``spikernn.rate``): :class:`SeedNetworkAPI` gives :class:`~spikernn.rate.FR_RNN_dale` the
 seed's attributes (``mask``, ``som_mask``, ``NI``, ``NE``, ``som_inh``), methods
 (``assign_exc_inh()``, ``initialize_W()``) and its training-loop call
-``net.forward(u, taus, training_params, settings)``; :data:`SEED_TRAIN_FLAGS` maps the seed's
-``rate/main.py`` options onto ``spikernn train``'s.
+``net.forward(u, taus, training_params, settings)``; :data:`SEED_TRAIN_FLAGS` and
+:func:`str2bool` give ``spikernn train`` the seed's ``rate/main.py`` options.
 """
 
 from __future__ import annotations
@@ -18,12 +18,24 @@ import torch
 
 from ..tasks import as_generator
 
-#: The seed's ``rate/main.py`` options -> ``spikernn train``'s (accepted as aliases).
+#: ``spikernn train`` options -> the seed's ``rate/main.py`` names, accepted as aliases.
 SEED_TRAIN_FLAGS: dict[str, str] = {
-    "--P_inh": "--P-inh", "--P_rec": "--P-rec", "--som_N": "--som-N",
-    "--decay_taus": "--decay-taus", "--loss_fn": "--loss-fn", "--act": "--activation",
-    "--n_trials": "--max-trials", "--output_dir": "--out", "--gpu_frac": "--gpu-frac",
+    "--P-inh": "--P_inh", "--P-rec": "--P_rec", "--som-N": "--som_N",
+    "--decay-taus": "--decay_taus", "--loss-fn": "--loss_fn", "--activation": "--act",
+    "--max-trials": "--n_trials", "--out": "--output_dir",
 }
+
+
+def str2bool(value: str | bool) -> bool:
+    """The seed's boolean option values: yes/true/t/y/1 and no/false/f/n/0 (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "t", "y", "1"):
+        return True
+    if text in ("no", "false", "f", "n", "0"):
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
 
 
 class SeedNetworkAPI:
