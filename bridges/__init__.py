@@ -18,8 +18,10 @@ _EXPORTS = {
     "spike_for_spike": "crosscheck", "plot_cross_validation": "crosscheck",
     "NOISE_TOLERANCES": "crosscheck",
     "result_to_block": "neo", "write_nix": "neo", "read_nix": "neo", "trial_info": "neo",
-    "TrialInfo": "neo",
-    "result_to_nwb": "nwb", "write_nwb": "nwb",
+    "TrialInfo": "neo", "read_nix_block": "neo", "block_to_result": "neo",
+    "SavedSimulation": "neo", "trial_window": "neo",
+    "result_to_nwb": "nwb", "write_nwb": "nwb", "read_nwb": "nwb", "read_nwb_neo": "nwb",
+    "default_subject": "nwb",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -270,22 +270,25 @@ def test_export_and_analyze_commands_end_to_end(tmp_path, capsys):
     model = tiny_model_file(tmp_path, N=12, seed=2)
     common = ["--model", str(model), "--n-trials", "3", "--seed", "5", "--scaling-factor", "20"]
     assert main(["export", *common, "--out", str(tmp_path / "a.nwb"), "--record",
-                 "voltages"]) == 0
+                 "voltages", "--experimenter", "Doe, Jane", "--institution", "Lab U",
+                 "--keywords", "a, b", "--subject-id", "net-1"]) == 0
     assert main(["export", *common, "--out", str(tmp_path / "a.nix")]) == 0
     from pynwb import NWBHDF5IO
 
     from spikernn.bridges.neo import read_nix
+    from spikernn.bridges.nwb import read_nwb
     with NWBHDF5IO(str(tmp_path / "a.nwb"), "r") as io:
         nwb = io.read()
-        units = nwb.units.to_dataframe()
-        assert len(units) == 3 * 12 and "voltages" in nwb.acquisition
-        nwb_times = [np.asarray(t) - trial * 0.05
-                     for t, trial in zip(units.spike_times, units.trial_index, strict=True)]
-    nix_times = [train.times.magnitude for seg in read_nix(tmp_path / "a.nix").segments
-                 for train in seg.spiketrains]
-    assert sum(len(t) for t in nix_times) > 0
-    for a, b in zip(nwb_times, nix_times, strict=True):     # same seed, same spikes
-        assert np.allclose(a, b, rtol=0, atol=1e-12)
+        assert len(nwb.units) == 12 and "voltages" in nwb.acquisition
+        assert list(nwb.experimenter[:]) == ["Doe, Jane"] and nwb.institution == "Lab U"
+        assert list(nwb.keywords[:]) == ["a", "b"] and nwb.subject.subject_id == "net-1"
+    from_nwb, from_nix = read_nwb(tmp_path / "a.nwb").result, read_nix(tmp_path / "a.nix").result
+    assert from_nwb.n_spikes > 0
+    for name in ("spike_trial", "spike_unit", "spike_step", "output"):   # same seed, same run
+        assert np.array_equal(getattr(from_nwb, name), getattr(from_nix, name)), name
+    assert main(["analyze", str(tmp_path / "a.nwb"), "--out", str(tmp_path / "from_file")]) == 0
+    from_file = json.loads((tmp_path / "from_file" / "analysis.json").read_text())
+    assert "rate_vs_spiking" in from_file and "accuracy" in from_file
     assert main(["analyze", *common, "--out", str(tmp_path / "an")]) == 0
     summary = json.loads((tmp_path / "an" / "analysis.json").read_text())
     assert summary["n_units"] == 12 and "rate_vs_spiking" in summary
@@ -303,3 +306,17 @@ def test_export_refuses_unknown_suffix_and_record(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--out" in err and "--record" in err
     assert not list(tmp_path.glob("a.*"))
+
+
+def test_simulate_write_read_analyse_gives_the_same_numbers(tmp_path):
+    from spikernn.bridges.neo import read_nix, result_to_block, write_nix
+    from spikernn.bridges.nwb import read_nwb, write_nwb
+    from spikernn.pipeline import simulate_trials
+
+    sim = simulate_trials(tiny_model(N=12, seed=2), n_trials=3, seed=4, scaling_factor=20.0)
+    model, task, result = sim.model, sim.task, sim.result
+    expected = analyze(result, model, task=task)
+    from_nwb = read_nwb(write_nwb(result, tmp_path / "r.nwb", model))
+    from_nix = read_nix(write_nix(result_to_block(result, model), tmp_path / "r.nix"))
+    for saved in (from_nwb, from_nix):
+        assert analyze(saved.result, saved.model, task=task) == expected

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..pipeline import analyze_model, format_summary
+from ..pipeline import analyze_file, analyze_model, format_summary
 from .export import add_trial_arguments
 
 
@@ -20,10 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "analyze", help="spike statistics and rate-vs-spiking comparison (Elephant)",
         description="Simulate --n-trials trials of the task with the converted spiking "
-                    "network and the rate model on the same stimuli; write analysis.json "
-                    "(firing rates, ISI CV, LV, Fano factors, correlations, PSTHs, "
-                    "rate-vs-spiking agreement) and figures to --out.")
-    add_trial_arguments(p)
+                    "network and the rate model on the same stimuli (or read them from an "
+                    "exported FILE.nwb / FILE.nix); write analysis.json (firing rates, ISI "
+                    "CV, LV, Fano factors, correlations, PSTHs, rate-vs-spiking agreement) "
+                    "and figures to --out.")
+    p.add_argument("file", nargs="?", default=None,
+                   help="analyse the trials of this .nwb or .nix file (from spikernn export "
+                        "or run) instead of simulating; --model is then optional (default: "
+                        "the model stored in the file)")
+    add_trial_arguments(p, model_required=False)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-plots", action="store_true", help="do not write figures")
     p.set_defaults(func=run)
@@ -31,8 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse and print the headline figures and the files written."""
-    analysis = analyze_model(args.model, args.out, args.task, args.n_trials, args.seed,
-                             args.scaling_factor, args.device, plots=not args.no_plots)
+    if args.file is not None:
+        analysis = analyze_file(args.file, args.out, args.model, args.seed, args.device,
+                                plots=not args.no_plots)
+    elif args.model is None:
+        raise ValueError("analyze: expected a FILE.nwb/.nix or --model, got neither")
+    else:
+        analysis = analyze_model(args.model, args.out, args.task, args.n_trials, args.seed,
+                                 args.scaling_factor, args.device, plots=not args.no_plots)
     print(format_summary(analysis.summary))
     for path in analysis.files:
         print(f"wrote {path}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..pipeline import TRAIN_MIN_TRIALS, RunConfig, run_pipeline
+from .export import add_nwb_metadata_arguments, nwb_metadata
 from .search import add_simulation_arguments
 
 
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_simulation_arguments(p)
     p.add_argument("--analysis-trials", type=int, default=20,
                    help="trials analysed and exported to NWB (default 20; 0 skips both)")
+    add_nwb_metadata_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -39,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the pipeline and print its summary."""
     result = run_pipeline(RunConfig(task=args.task, out_dir=args.out, model=args.model,
                                     train=args.train, n_trials=args.n_trials, seed=args.seed,
-                                    device=args.device, analysis_trials=args.analysis_trials))
+                                    device=args.device, analysis_trials=args.analysis_trials,
+                                    nwb_metadata=nwb_metadata(args)))
     print(result.text)
     return 0

@@ -13,7 +13,9 @@ Plain functions with typed inputs and outputs, built on the core (:mod:`spikernn
                                    ``metrics.json`` -> :class:`Evaluation`
 :func:`analyze_model`              Elephant statistics, rate-vs-spiking agreement,
                                    ``analysis.json`` -> :class:`Analysis`
-:func:`export_result`              a result (with its trial record) to NWB or NIX
+:func:`analyze_file`               the same for the trials of an NWB or NIX file
+:func:`export_result`              a result (with its trial record) to NWB or NIX;
+                                   :func:`read_result` reads one back
 :func:`crosscheck`                 engine vs Brian2 on the same trials, to files
 :func:`run_pipeline`               the whole run (:class:`RunConfig` -> :class:`RunResult`)
 =================================  ====================================================
@@ -23,7 +25,14 @@ The rate model is run here (:func:`rate_readout`), never by :mod:`spikernn.spiki
 
 from ..spiking.search import SearchResult
 from ..spiking.search import lambda_grid_search as search_scaling_factor
-from .analyze import ANALYSIS_FILE, Analysis, analyze_model, format_summary
+from .analyze import (
+    ANALYSIS_FILE,
+    Analysis,
+    FileAnalysis,
+    analyze_file,
+    analyze_model,
+    format_summary,
+)
 from .crosscheck import crosscheck
 from .evaluate import (
     METRICS_FILE,
@@ -34,7 +43,7 @@ from .evaluate import (
     format_metrics,
     rate_readout,
 )
-from .export import FORMATS, export_result, file_format, parse_record
+from .export import FORMATS, export_result, file_format, parse_record, read_result
 from .run import TRAIN_MIN_TRIALS, RunConfig, RunResult, format_search, run_pipeline, source_model
 from .trials import SimulatedTrials, scaling_factor_of, simulate_trials, spiking_network
 
@@ -45,10 +54,12 @@ __all__ = [
     "TRAIN_MIN_TRIALS",
     "Analysis",
     "Evaluation",
+    "FileAnalysis",
     "RunConfig",
     "RunResult",
     "SearchResult",
     "SimulatedTrials",
+    "analyze_file",
     "analyze_model",
     "crosscheck",
     "evaluate",
@@ -61,6 +72,7 @@ __all__ = [
     "format_summary",
     "parse_record",
     "rate_readout",
+    "read_result",
     "run_pipeline",
     "scaling_factor_of",
     "search_scaling_factor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from ..artifact import ModelArtifact
 from ..spiking.result import RECORDABLE, SimulationResult
@@ -35,7 +36,7 @@ def file_format(path: str | os.PathLike, fmt: str | None = None) -> str:
 
 
 def export_result(result: SimulationResult, model: ModelArtifact | None,
-                  path: str | os.PathLike, fmt: str | None = None) -> Path:
+                  path: str | os.PathLike, fmt: str | None = None, **nwb_metadata: Any) -> Path:
     """Write ``result`` (spikes, readout, recordings, ``result.trials``) to ``path``.
 
     Parameters
@@ -48,6 +49,9 @@ def export_result(result: SimulationResult, model: ModelArtifact | None,
         Destination; written atomically.
     fmt : {'nwb', 'nix'}, optional
         Default: from the suffix of ``path``.
+    **nwb_metadata
+        NWB only: ``subject``, ``experimenter``, ``institution``, ``lab``, ``keywords``,
+        ``session_description`` (see :func:`spikernn.bridges.nwb.result_to_nwb`).
 
     Returns
     -------
@@ -56,7 +60,24 @@ def export_result(result: SimulationResult, model: ModelArtifact | None,
     if file_format(path, fmt) == "nwb":
         from spikernn.bridges.nwb import write_nwb
 
-        return write_nwb(result, path, model)
+        return write_nwb(result, path, model, **nwb_metadata)
     from spikernn.bridges.neo import result_to_block, write_nix
 
     return write_nix(result_to_block(result, model), path)
+
+
+def read_result(path: str | os.PathLike):
+    """The simulation (and model) of an NWB or NIX file written by :func:`export_result`.
+
+    Returns
+    -------
+    spikernn.bridges.neo.SavedSimulation
+        ``result`` (with its trials) and ``model`` (None when the file holds none).
+    """
+    if file_format(path) == "nwb":
+        from spikernn.bridges.nwb import read_nwb
+
+        return read_nwb(path)
+    from spikernn.bridges.neo import read_nix
+
+    return read_nix(path)

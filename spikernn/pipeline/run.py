@@ -22,6 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._io import write_json
 from ..artifact import ModelArtifact, load_model
@@ -62,6 +63,9 @@ class RunConfig:
     analysis_trials : int
         Fresh trials simulated at the best factor, analysed into ``out_dir/analysis`` and
         exported to ``out_dir/trials.nwb``; 0 skips both.
+    nwb_metadata : dict, optional
+        Subject, experimenter, institution, lab, keywords, session description of
+        ``trials.nwb`` (see :func:`spikernn.bridges.nwb.result_to_nwb`).
     """
 
     task: str = "go_nogo"
@@ -73,6 +77,7 @@ class RunConfig:
     device: str = "cpu"
     progress: bool = True
     analysis_trials: int = 20
+    nwb_metadata: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,8 @@ def run_pipeline(config: RunConfig) -> RunResult:
     if config.analysis_trials > 0:
         analysis = analyze_model(model_path, out / "analysis", name, config.analysis_trials,
                                  seed=config.seed + 2, device=config.device,
-                                 export_path=out / "trials.nwb")
+                                 export_path=out / "trials.nwb",
+                                 nwb_metadata=config.nwb_metadata)
         lines.append(format_summary(analysis.summary))
     elapsed = time.perf_counter() - start
     gap = metrics.get("rate_accuracy", 0.0) - metrics["overall_accuracy"]
