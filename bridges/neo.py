@@ -40,7 +40,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from spikernn._io import atomic_path
+from spikernn._io import atomic_path, to_plain
 from spikernn._version import __version__
 from spikernn.artifact import ModelArtifact
 from spikernn.spiking.result import RECORDING_UNITS, SimulationResult, check_trials
@@ -108,11 +108,6 @@ def _per_trial(name: str, values: Sequence, batch: int) -> Sequence:
     return values
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python scalar it holds; anything else unchanged."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def cell_types(result: SimulationResult) -> np.ndarray:
     """'E' or 'I' for every unit of ``result``, shape (N,)."""
     return np.where(result.exc, "E", "I")
@@ -142,12 +137,7 @@ MODEL_SCALAR_FIELDS = ("b_out", "taus", "som_N", "apply_dale", "activation", "dt
 def model_parameters(model: ModelArtifact) -> dict[str, Any]:
     """JSON-ready values of the model's non-array fields, plus ``N``, ``n_inputs`` and
     ``taus_steps``."""
-    def plain(value: Any) -> Any:
-        if isinstance(value, (np.ndarray, tuple)):
-            return np.asarray(value).tolist()
-        return _plain(value)
-
-    values = {name: plain(getattr(model, name)) for name in MODEL_SCALAR_FIELDS}
+    values = {name: to_plain(getattr(model, name)) for name in MODEL_SCALAR_FIELDS}
     return {"N": model.N, "n_inputs": model.n_inputs, "taus_steps": list(model.taus), **values}
 
 
@@ -233,7 +223,7 @@ def result_to_block(result: SimulationResult, model: ModelArtifact | None = None
     for unit in range(result.n_units):
         group = neo.Group(name=f"unit {unit}", unit=unit, cell_type=str(types[unit]),
                           **({} if columns is None else
-                             {k: _plain(v[unit]) if np.ndim(v[unit]) == 0 else np.asarray(v[unit])
+                             {k: to_plain(v[unit]) if np.ndim(v[unit]) == 0 else np.asarray(v[unit])
                               for k, v in columns.items()}))
         # extend() checks each train against the list as it was (linear), add() against
         # the growing list (quadratic in the number of trains)
