@@ -41,11 +41,11 @@ def test_evaluate_gives_metrics_trials_and_rate_readout(model, tmp_path):
     ev = evaluate(model, n_trials=4, seed=1, output_dir=tmp_path, save_plots=False)
     assert isinstance(ev, Evaluation) and ev.figures == ()
     assert ev.accuracy == ev.metrics["overall_accuracy"]
-    assert list(ev.trials.result.trials.labels) == ev.metrics["labels"]
-    assert ev.rate_output.shape == (4, ev.trials.batch.stimulus.shape[2])
+    assert list(ev.simulation.result.trials.labels) == ev.metrics["labels"]
+    assert ev.rate_output.shape == (4, ev.simulation.batch.stimulus.shape[2])
     assert json.loads(ev.metrics_path.read_text())["n_trials"] == 4
     assert ev.metrics["rate_accuracy"] == pytest.approx(np.mean(
-        ev.trials.task.score(ev.rate_output, ev.trials.batch.labels, 1.0)))
+        ev.simulation.task.score(ev.rate_output, ev.simulation.batch.labels, 1.0)))
 
 
 def test_export_writes_the_trial_record(model, tmp_path):

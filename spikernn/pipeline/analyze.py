@@ -29,7 +29,7 @@ class Analysis:
     summary : dict
         The JSON summary of :func:`spikernn.analysis.summary.analyze`, with ``seed`` and
         ``files``.
-    trials : SimulatedTrials
+    simulation : SimulatedTrials
         The analysed trials (the filtered spike trains recorded once per rate step).
     rate : RateResult
         The rate model on the same stimuli.
@@ -38,7 +38,7 @@ class Analysis:
     """
 
     summary: dict[str, Any]
-    trials: SimulatedTrials
+    simulation: SimulatedTrials
     rate: RateResult
     files: tuple[Path, ...] = field(default_factory=tuple)
 

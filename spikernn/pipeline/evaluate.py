@@ -49,8 +49,8 @@ class Evaluation:
     ----------
     metrics : dict
         The metrics (JSON-ready; see :func:`evaluate`), as written to ``metrics.json``.
-    trials : SimulatedTrials or None
-        The simulated trials (``trials.result.trials`` is the trial record); None for a
+    simulation : SimulatedTrials or None
+        The simulated trials (``simulation.result.trials`` is the trial record); None for a
         seed custom task that brings its own ``evaluate_performance``.
     rate_output : numpy.ndarray or None, shape (n_trials, T)
         The rate model's readout on the same stimuli (when compared).
@@ -61,7 +61,7 @@ class Evaluation:
     """
 
     metrics: dict[str, Any]
-    trials: SimulatedTrials | None = None
+    simulation: SimulatedTrials | None = None
     rate_output: np.ndarray | None = None
     metrics_path: Path | None = None
     figures: tuple[Path, ...] = field(default_factory=tuple)
@@ -72,7 +72,7 @@ class Evaluation:
         return float(self.metrics["overall_accuracy"])
 
 
-def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
+def evaluate(model: ModelArtifact | str | os.PathLike, task: str | AbstractTask | None = None,
              n_trials: int = 100, seed: int = 0, *, scaling_factor: float | None = None,
              output_dir: str | os.PathLike | None = None, save_plots: bool = True,
              task_settings: Mapping[str, Any] | None = None, params: LIFParams | None = None,
@@ -84,8 +84,9 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
     ----------
     model : ModelArtifact, .mat/.pth file or folder with one .mat file
         The rate model.
-    task : str, optional
-        Task (default: the task the model records); ``go-nogo`` = ``go_nogo``.
+    task : str or AbstractTask, optional
+        Task or its registry name (default: the task the model records, with its settings);
+        ``go-nogo`` = ``go_nogo``.
     n_trials : int
         Trials, simulated as one batch.
     seed : int
@@ -131,8 +132,9 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
     check_device(device)
     model, path, net = spiking_network(model, scaling_factor, params=params, device=device,
                                        dtype=dtype)
-    the_task = task_for_model(model, task, task_settings)
-    trials, rate_output = None, None
+    the_task = task if isinstance(task, AbstractTask) else task_for_model(model, task,
+                                                                          task_settings)
+    sim, rate_output = None, None
     if overrides_evaluate_performance(the_task):
         metrics = dict(the_task.evaluate_performance(net, n_trials))
         if "overall_accuracy" not in metrics and "accuracy" in metrics:
@@ -140,22 +142,22 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
     else:
         batch, result = simulate(net, the_task, n_trials, seed, downsample=downsample,
                                  progress=progress)
-        trials = SimulatedTrials(model, path, the_task, net, batch, result)
-        metrics = summarize(the_task, trials.batch, trials.result)
+        sim = SimulatedTrials(model, path, the_task, net, batch, result)
+        metrics = summarize(the_task, batch, result)
     task_label = task_name_of(the_task)
     metrics.update({"task": task_label, "seed": seed, "n_units": model.N,
                     "model_path": None if path is None else str(path),
                     "downsample": int(downsample), "params": net.params.to_dict()})
-    if compare_rate and trials is not None:
-        rate_output = rate_readout(model, trials.batch, seed, device)
-        rate = accuracy_summary(the_task.score(rate_output, trials.batch.labels, 1.0),
-                                trials.batch.trial_types)
+    if compare_rate and sim is not None:
+        rate_output = rate_readout(model, sim.batch, seed, device)
+        rate = accuracy_summary(the_task.score(rate_output, sim.batch.labels, 1.0),
+                                sim.batch.trial_types)
         metrics["rate_accuracy"] = rate["overall_accuracy"]
         metrics["rate_accuracy_by_type"] = rate["accuracy_by_type"]
     out_dir = _output_dir(output_dir, path, task_label)
     figures: list[Path] = []
-    if out_dir is not None and save_plots and trials is not None:
-        figures = evaluation_figures(the_task, trials, rate_output, out_dir,
+    if out_dir is not None and save_plots and sim is not None:
+        figures = evaluation_figures(the_task, sim, rate_output, out_dir,
                                      metrics.get("rate_accuracy"))
     metrics["figures"] = [str(p) for p in figures]
     metrics["elapsed_s"] = time.perf_counter() - start
@@ -163,7 +165,7 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | None = None,
     metrics["metrics_path"] = None if metrics_path is None else str(metrics_path)
     if metrics_path is not None:
         write_json(metrics_path, metrics)
-    return Evaluation(metrics, trials, rate_output, metrics_path, tuple(figures))
+    return Evaluation(metrics, sim, rate_output, metrics_path, tuple(figures))
 
 
 def evaluate_task(task_name: str | None = None,
@@ -218,7 +220,7 @@ def _output_dir(output_dir: str | os.PathLike | None, model_path: Path | None,
 # figures
 # --------------------------------------------------------------------------------------
 
-def evaluation_figures(task: AbstractTask, trials: SimulatedTrials,
+def evaluation_figures(task: AbstractTask, simulation: SimulatedTrials,
                        rate_output: np.ndarray | None, output_dir: str | os.PathLike,
                        rate_accuracy: float | None = None) -> list[Path]:
     """Write the evaluation figures into ``output_dir`` and return their paths.
@@ -236,7 +238,7 @@ def evaluation_figures(task: AbstractTask, trials: SimulatedTrials,
         save_figure,
     )
 
-    batch, result, model = trials.batch, trials.result, trials.model
+    batch, result, model = simulation.batch, simulation.result, simulation.model
     out = Path(output_dir)
     types = _figure_trial_types(task, batch)
     rows_of = {t: np.flatnonzero(np.asarray(batch.trial_types) == t) for t in types}

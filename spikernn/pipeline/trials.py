@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from .._validate import check_scaling_factor
+from .._validate import check_scaling_factor, check_seed
 from ..artifact import ModelArtifact
 from ..spiking.evaluation import simulate_trials as _simulate
 from ..spiking.evaluation import task_for_model
@@ -115,6 +115,7 @@ def simulate_trials(model: ModelArtifact | str | os.PathLike, task: str | Abstra
     -------
     SimulatedTrials
     """
+    seed = check_seed(seed)
     model, path, net = spiking_network(model, scaling_factor, params=params, device=device,
                                        dtype=dtype)
     if not isinstance(task, AbstractTask):
