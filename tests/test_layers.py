@@ -152,3 +152,13 @@ def test_importing_the_core_loads_neither_rate_nor_matplotlib(module):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_package_names_load_on_first_use():
+    code = ("import sys, spikernn; assert 'spikernn.rate' not in sys.modules; "
+            "names = [getattr(spikernn, n) for n in spikernn.__all__]; "
+            "assert spikernn.spiking.LIF_network_fnc and spikernn.pipeline.evaluate; "
+            "print(len(names))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
