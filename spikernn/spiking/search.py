@@ -18,6 +18,7 @@ import math
 import numbers
 import operator
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import _validate
-from .._io import to_plain, write_json
+from .._io import check_writable, locked, to_plain, write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
@@ -188,8 +189,7 @@ class SearchResult(_BestFactorNumber):
     @property
     def best_index(self) -> int:
         """Index of the best factor (the smallest factor among ties)."""
-        best = np.flatnonzero(self.accuracies == self.accuracies.max())
-        return int(best[np.argmin(self.scaling_factors[best])])
+        return best_factor_index(self.scaling_factors, self.accuracies)
 
     @property
     def best_scaling_factor(self) -> float:
@@ -318,7 +318,12 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
     engine = f"{resolve_backend(None, torch.device(device))}:{torch.device(device).type}"
     settings = _settings_key(model, task, n_trials, int(seed), params, dtype,
                              use_initial_weights, downsample, engine)
-    sidecar = _sidecar_path(model_path, results_path)
+    # --no-save --no-resume writes nothing at all (also in a read-only folder).
+    sidecar = (_sidecar_path(model_path, results_path)
+               if save or resume or results_path is not None else None)
+    for path, field in ((sidecar, "results_path"), (model_path if save else None, "model")):
+        if path is not None:
+            check_writable(path, field)  # refused before any simulation
     done = _load_sidecar(sidecar, settings) if resume else {}
 
     net = SpikingNetwork(model, scaling_factor=float(factors[0]), params=params, device=device,
@@ -341,7 +346,7 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
     finally:
         bar.close()
     return _finish(task_name_of(task), factors, done, n_trials, int(seed), model, model_path,
-                   sidecar, save)
+                   sidecar, settings, save)
 
 
 # --------------------------------------------------------------------------------------
@@ -395,11 +400,17 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch
 
 def _record(done: dict[str, dict], records: list[dict[str, Any]], sidecar: Path | None,
             settings: dict[str, Any], callback: Callable[[float, float], None] | None) -> None:
-    """Add finished factors to ``done``, write the sidecar file, then tell ``callback``."""
+    """Add finished factors to ``done``, write the sidecar file, then tell ``callback``.
+
+    The sidecar is rewritten under its lock with the results other processes recorded
+    meanwhile (same settings), so concurrent searches of one model keep each other's factors.
+    """
     for record in records:
         done[_factor_key(record["scaling_factor"])] = record
     if sidecar is not None:
-        write_json(sidecar, {"settings": settings, "results": done})
+        with locked(sidecar):
+            merged = {**_load_sidecar(sidecar, settings), **done}
+            write_json(sidecar, {"settings": settings, "results": merged})
     if callback is not None:
         for record in records:
             callback(record["scaling_factor"], record["accuracy"])
@@ -407,7 +418,7 @@ def _record(done: dict[str, dict], records: list[dict[str, Any]], sidecar: Path 
 
 def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int, seed: int,
             model: ModelArtifact, model_path: Path | None, sidecar: Path | None,
-            save: bool) -> SearchResult:
+            settings: dict[str, Any], save: bool) -> SearchResult:
     records = [done[_factor_key(f)] for f in factors]
     accuracies = np.array([r["accuracy"] for r in records], dtype=float)
     result = SearchResult(
@@ -415,13 +426,50 @@ def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int
         accuracy_by_type=[r["accuracy_by_type"] for r in records],
         mean_firing_rates=np.array([r["mean_firing_rate_hz"] for r in records]),
         n_trials=n_trials, seed=seed, model=model, model_path=None, results_path=sidecar)
-    updated = model.replace(opt_scaling_factor=result.best_scaling_factor,
-                            scaling_factors=result.scaling_factors.copy(),
-                            all_perfs=accuracies.copy())
-    written = model_path if (save and model_path is not None) else None
-    if written is not None:
-        updated.save(written)
-    return dataclasses.replace(result, model=updated, model_path=written)
+    if not (save and model_path is not None):
+        return dataclasses.replace(result, model=_with_search(model, factors, accuracies))
+    with locked(model_path):  # read-modify-write: another search may have written meanwhile
+        on_disk = load_model(model_path)
+        if _model_digest(on_disk) != settings["model_sha256"]:
+            raise RuntimeError(
+                f"model: {model_path} changed on disk during the search (other weights); the "
+                f"search result was not written into it (per-factor results: {sidecar})")
+        factors, accuracies = _merge_recorded(on_disk, factors, accuracies,
+                                              _load_sidecar(sidecar, settings))
+        updated = _with_search(on_disk, factors, accuracies)
+        updated.save(model_path)
+    return dataclasses.replace(result, model=updated, model_path=model_path)
+
+
+def _with_search(model: ModelArtifact, factors: np.ndarray, accuracies: np.ndarray
+                 ) -> ModelArtifact:
+    """``model`` with the search record (factors, accuracies, best factor) replaced."""
+    return model.replace(opt_scaling_factor=float(factors[best_factor_index(factors, accuracies)]),
+                         scaling_factors=np.array(factors, dtype=float),
+                         all_perfs=np.array(accuracies, dtype=float))
+
+
+def _merge_recorded(on_disk: ModelArtifact, factors: np.ndarray, accuracies: np.ndarray,
+                    sidecar_results: Mapping[str, dict]) -> tuple[np.ndarray, np.ndarray]:
+    """This search's factors plus those the model file records from a search with the same
+    settings (they are in the sidecar); sorted by factor when any are added."""
+    if on_disk.scaling_factors is None:
+        return factors, accuracies
+    ours = {_factor_key(f) for f in factors}
+    extra = [f for f in on_disk.scaling_factors
+             if _factor_key(f) not in ours and _factor_key(f) in sidecar_results]
+    if not extra:
+        return factors, accuracies
+    merged = {**{float(f): sidecar_results[_factor_key(f)]["accuracy"] for f in extra},
+              **{float(f): float(a) for f, a in zip(factors, accuracies, strict=True)}}
+    keys = np.array(sorted(merged))
+    return keys, np.array([merged[k] for k in keys])
+
+
+def best_factor_index(factors: np.ndarray, accuracies: np.ndarray) -> int:
+    """Index of the best factor: the highest accuracy, the smallest factor among ties."""
+    best = np.flatnonzero(accuracies == accuracies.max())
+    return int(best[np.argmin(np.asarray(factors)[best])])
 
 
 def _factor_key(factor: float) -> str:
@@ -436,18 +484,23 @@ def _settings_key(model: ModelArtifact, task: AbstractTask, n_trials: int, seed:
     grid's order or subset, or the core count, so those are left out; the engine path and
     device type (``'fused:cpu'``, ...) are in (float32 results differ between paths), and
     the library version stands for the engine's code."""
-    digest = hashlib.sha256()
-    for arr in (model.w, model.w0, model.m, model.som_m, model.w_in, model.w_out,
-                model.tau_steps):
-        digest.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
     key = {
-        "model_sha256": digest.hexdigest(), "task": task_name_of(task),
+        "model_sha256": _model_digest(model), "task": task_name_of(task),
         "task_settings": task.settings, "n_trials": int(n_trials), "seed": seed,
         "params": params.to_dict(), "dtype": str(dtype),
         "use_initial_weights": bool(use_initial_weights), "downsample": int(downsample),
         "engine": engine, "spikernn_version": __version__,
     }
     return to_plain(key, fallback=str)
+
+
+def _model_digest(model: ModelArtifact) -> str:
+    """SHA-256 of the arrays that determine the spiking network."""
+    digest = hashlib.sha256()
+    for arr in (model.w, model.w0, model.m, model.som_m, model.w_in, model.w_out,
+                model.tau_steps):
+        digest.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def _sidecar_path(model_path: Path | None, results_path: str | os.PathLike | None
@@ -460,15 +513,69 @@ def _sidecar_path(model_path: Path | None, results_path: str | os.PathLike | Non
 
 
 def _load_sidecar(path: Path | None, settings: dict[str, Any]) -> dict[str, dict]:
-    """Per-factor results of an earlier run with the same settings (empty otherwise)."""
+    """Per-factor results of an earlier run with the same settings (empty otherwise).
+
+    Nothing in the file is trusted: a record that is not what :func:`_simulate_factors`
+    writes (a key missing, a wrong type, an accuracy outside [0, 1], counts that disagree)
+    is dropped with a warning, and its factor is simulated again.
+    """
     if path is None or not path.is_file():
         return {}
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        warnings.warn(f"{path}: unreadable search results ignored ({exc})", UserWarning,
+                      stacklevel=3)
         return {}
     if not isinstance(data, dict) or data.get("settings") != settings:
         return {}
-    results = data.get("results", {})
-    return {k: v for k, v in results.items()
-            if isinstance(v, dict) and math.isfinite(v.get("accuracy", math.nan))}
+    results = data.get("results")
+    if not isinstance(results, dict):
+        warnings.warn(f"{path}: 'results' is not a mapping; ignored", UserWarning, stacklevel=3)
+        return {}
+    valid = {}
+    for key, record in results.items():
+        problem = _record_problem(key, record, settings["n_trials"])
+        if problem is None:
+            valid[key] = record
+        else:
+            warnings.warn(f"{path}: result {key!r} ignored ({problem}); it is simulated again",
+                          UserWarning, stacklevel=3)
+    return valid
+
+
+def _fraction(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and 0.0 <= value <= 1.0)
+
+
+def _record_problem(key: str, record: Any, n_trials: int) -> str | None:
+    """Why a sidecar record is not a valid per-factor result (None when it is)."""
+    if not isinstance(record, dict):
+        return f"expected a mapping, got {type(record).__name__}"
+    missing = [k for k in ("scaling_factor", "accuracy", "n_correct", "accuracy_by_type",
+                           "mean_firing_rate_hz") if k not in record]
+    if missing:
+        return f"missing {missing}"
+    factor = record["scaling_factor"]
+    if not isinstance(factor, int | float) or isinstance(factor, bool) \
+            or _factor_key(factor) != key:
+        return f"scaling_factor: expected {key}, got {factor!r}"
+    if not _fraction(record["accuracy"]):
+        return f"accuracy: expected a number in [0, 1], got {record['accuracy']!r}"
+    n_correct = record["n_correct"]
+    if not isinstance(n_correct, int) or isinstance(n_correct, bool) \
+            or not 0 <= n_correct <= n_trials:
+        return f"n_correct: expected an integer in [0, {n_trials}], got {n_correct!r}"
+    if abs(n_correct / n_trials - record["accuracy"]) > 1e-9:
+        return (f"accuracy: expected n_correct / n_trials = {n_correct / n_trials:g}, got "
+                f"{record['accuracy']!r}")
+    by_type = record["accuracy_by_type"]
+    if not isinstance(by_type, dict) or not all(isinstance(k, str) and _fraction(v)
+                                                for k, v in by_type.items()):
+        return "accuracy_by_type: expected a mapping of trial types to numbers in [0, 1]"
+    rate = record["mean_firing_rate_hz"]
+    if not isinstance(rate, int | float) or isinstance(rate, bool) \
+            or not math.isfinite(rate) or rate < 0:
+        return f"mean_firing_rate_hz: expected a non-negative number, got {rate!r}"
+    return None
