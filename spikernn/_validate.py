@@ -35,7 +35,7 @@ def _describe(value: Any) -> str:
 
 
 def check_int(value: Any, name: str, minimum: int | None = None,
-              maximum: int | None = None) -> int:
+              maximum: int | None = None, expected: str | None = None) -> int:
     """An integer in ``[minimum, maximum]`` (bounds optional); bools and floats are refused.
 
     Parameters
@@ -46,6 +46,8 @@ def check_int(value: Any, name: str, minimum: int | None = None,
         Field name for the message.
     minimum, maximum : int, optional
         Inclusive bounds.
+    expected : str, optional
+        What the message says is expected (default: from the bounds).
 
     Returns
     -------
@@ -58,7 +60,7 @@ def check_int(value: Any, name: str, minimum: int | None = None,
     """
     lo = "" if minimum is None else f" >= {minimum}"
     hi = "" if maximum is None else f" <= {maximum}"
-    expected = f"an integer{lo}{' and' if lo and hi else ''}{hi}"
+    expected = expected or f"an integer{lo}{' and' if lo and hi else ''}{hi}"
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name}: expected {expected}, got {_describe(value)}")
     value = int(value)
@@ -69,7 +71,7 @@ def check_int(value: Any, name: str, minimum: int | None = None,
 
 def check_seed(seed: Any, name: str = "seed") -> int:
     """A seed: an integer in ``[0, 2**63 - 1]``."""
-    return check_int(seed, name, 0, MAX_SEED)
+    return check_int(seed, name, 0, MAX_SEED, "an integer in [0, 2**63 - 1]")
 
 
 def check_n_trials(n_trials: Any, name: str = "n_trials") -> int:

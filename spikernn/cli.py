@@ -14,9 +14,16 @@ COMMANDS: tuple[str, ...] = ("tasks", "train", "run", "search", "evaluate", "cro
                              "export", "analyze", "study")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (with a pointer to ``--help``)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="spikernn",
         description="Train rate RNNs and convert them into functional spiking RNNs "
                     "(Kim, Li & Sejnowski 2019).")
@@ -36,9 +43,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"spikernn {args.command}: error: {exc}", file=sys.stderr)
+    except INPUT_ERRORS as exc:
+        print(f"spikernn {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"spikernn {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+#: Errors that mean "bad input or an unusable location" (exit status 2, one line). A bad
+#: value, a missing or malformed model file, an unwritable output, too little memory.
+INPUT_ERRORS = (ValueError, OSError, MemoryError)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and not isinstance(exc, PermissionError | TimeoutError) \
+            and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{text}: {exc.filename}"
+    if isinstance(exc, MemoryError):
+        text = f"out of memory ({text}); use fewer trials, a shorter T or a smaller N"
+    return text
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from .._validate import check_n_trials
 from ..pipeline.crosscheck import FIGURE_FILE, REPORT_FILE, crosscheck
+from . import _args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,14 +21,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="model file (.mat/.pth) or folder")
     p.add_argument("--task", default=None,
                    help="task name (default: the model's task), e.g. go_nogo")
-    p.add_argument("--n-trials", type=int, default=20, help="number of trials (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of trials, v0 and noise")
-    p.add_argument("--scaling-factor", type=float, default=None,
+    p.add_argument("--n-trials", type=_args.n_trials, default=20,
+                   help="number of trials (default 20)")
+    p.add_argument("--seed", type=_args.seed, default=0, help="seed of trials, v0 and noise")
+    p.add_argument("--scaling-factor", type=_args.scaling_factor, default=None,
                    help="scaling factor (default: the model's opt_scaling_factor)")
     p.add_argument("--noise", action=argparse.BooleanOptionalAction, default=False,
                    help="voltage noise on (statistical check) or off (spike-for-spike "
                         "check, the default)")
-    p.add_argument("--downsample", type=int, default=10,
+    p.add_argument("--downsample", type=_args.positive_int, default=10,
                    help="integration steps per readout sample (default 10)")
     p.add_argument("--codegen", choices=("numpy", "cython"), default="numpy",
                    help="Brian2 code generation in runtime mode (default numpy)")
@@ -40,7 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, write the report and the figure, print a summary."""
-    check_n_trials(args.n_trials, "--n-trials")
     out = Path(args.out)
     report = crosscheck(args.model, out, task=args.task, n_trials=args.n_trials,
                         seed=args.seed, scaling_factor=args.scaling_factor, noise=args.noise,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..pipeline import evaluate, format_metrics
+from . import _args
 from .search import add_simulation_arguments
 
 
@@ -17,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "write metrics.json and figures.")
     p.add_argument("model", help="model .mat/.pth file or folder holding one .mat file")
     p.add_argument("--task", default=None, help="task name (default: the model's task)")
-    p.add_argument("--scaling-factor", type=float, default=None,
+    p.add_argument("--scaling-factor", type=_args.scaling_factor, default=None,
                    help="scaling factor s (default: the model's opt_scaling_factor)")
     p.add_argument("--out", default=None,
                    help="output folder (default: evaluation_<task> next to the model)")

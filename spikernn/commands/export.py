@@ -8,6 +8,7 @@ from typing import Any
 from ..pipeline import export_result, file_format, parse_record, simulate_trials
 from ..pipeline.export import FORMATS
 from ..spiking.result import RECORDABLE
+from . import _args
 from .search import add_simulation_arguments
 
 
@@ -16,7 +17,7 @@ def add_trial_arguments(p: argparse.ArgumentParser, model_required: bool = True)
     p.add_argument("--model", required=model_required,
                    help="rate model .mat/.pth file or folder holding one .mat file")
     p.add_argument("--task", default=None, help="task name (default: the model's task)")
-    p.add_argument("--scaling-factor", type=float, default=None,
+    p.add_argument("--scaling-factor", type=_args.scaling_factor, default=None,
                    help="scaling factor s (default: the model's opt_scaling_factor)")
     add_simulation_arguments(p)
 
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="file format (default: from the suffix of --out)")
     p.add_argument("--record", default="",
                    help=f"comma-separated traces to record and export, from {RECORDABLE}")
-    p.add_argument("--record-every", type=int, default=20,
+    p.add_argument("--record-every", type=_args.positive_int, default=20,
                    help="integration steps between recorded samples (default 20 = 1 ms)")
     add_nwb_metadata_arguments(p)
     p.set_defaults(func=run)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..pipeline import TRAIN_MIN_TRIALS, RunConfig, run_pipeline
+from . import _args
 from .export import add_nwb_metadata_arguments, nwb_metadata
 from .search import add_simulation_arguments
 
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="train a new rate model first (N=200, paper defaults, at least "
                              f"{TRAIN_MIN_TRIALS} trials)")
     add_simulation_arguments(p)
-    p.add_argument("--analysis-trials", type=int, default=20,
+    p.add_argument("--analysis-trials", type=_args.non_negative_int, default=20,
                    help="trials analysed and exported to NWB (default 20; 0 skips both)")
     add_nwb_metadata_arguments(p)
     p.set_defaults(func=run)

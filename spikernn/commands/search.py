@@ -7,6 +7,8 @@ import argparse
 import numpy as np
 
 from ..pipeline import format_search, search_scaling_factor
+from ..spiking.search import check_scaling_factors
+from . import _args
 
 
 def parse_scaling_factors(text: str) -> np.ndarray:
@@ -14,21 +16,27 @@ def parse_scaling_factors(text: str) -> np.ndarray:
     try:
         if ":" in text:
             start, stop, step = (float(x) for x in text.split(":"))
-            if step <= 0:
+            if not step > 0 or stop < start:
                 raise ValueError
-            return np.arange(start, stop + step / 2, step)
-        return np.array([float(x) for x in text.split(",") if x.strip()])
+            values = np.arange(start, stop + step / 2, step)
+        else:
+            values = np.array([float(x) for x in text.split(",") if x.strip()])
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected 'start:stop:step' (step > 0) or a comma-separated list of numbers, "
-            f"got {text!r}") from None
+            f"expected 'start:stop:step' (step > 0, stop >= start) or a comma-separated list "
+            f"of numbers, got {text!r}") from None
+    try:
+        return check_scaling_factors(values)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("scaling_factors: ")) from None
 
 
 def add_simulation_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments shared by ``search``, ``evaluate`` and ``run``."""
-    p.add_argument("--n-trials", type=int, default=100, help="trials (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda, ...")
+    p.add_argument("--n-trials", type=_args.n_trials, default=100, help="trials (default 100)")
+    p.add_argument("--seed", type=_args.seed, default=0, help="random seed (default 0)")
+    p.add_argument("--device", type=_args.device, default="cpu",
+                   help="torch device: cpu (default), cuda, ...")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="'start:stop:step' or 'a,b,c' (default: the paper's grid, 20:75:5 "
                         "for sigmoid, 4:26:2 for softplus/ReLU)")
     add_simulation_arguments(p)
-    p.add_argument("--memory-mb", type=float, default=512.0,
+    p.add_argument("--memory-mb", type=_args.positive_float, default=512.0,
                    help="memory budget of one engine call, MiB (default 512)")
     p.add_argument("--no-resume", action="store_true", help="ignore earlier per-factor results")
     p.add_argument("--no-save", action="store_true", help="do not write into the model file")

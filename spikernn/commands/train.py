@@ -20,6 +20,7 @@ from ..rate.compat import SEED_TRAIN_FLAGS, str2bool
 from ..rate.model import RNNConfig, set_gpu
 from ..rate.training import Trainer, TrainingConfig, TrainingResult, resolve_seed
 from ..tasks import TaskFactory, normalize_task_name
+from . import _args
 
 _MODEL = RNNConfig()
 _TRAIN = TrainingConfig()
@@ -38,10 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default="go_nogo", help="task name (see `spikernn tasks`)")
     p.add_argument("--task-settings", default=None, metavar="JSON",
                    help='task setting overrides as JSON, e.g. \'{"T": 250}\'')
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=_args.seed, default=None,
                    help="seed of everything random (default: drawn and recorded)")
     p.add_argument(*_flags("--out"), default="models", help="output folder (default: %(default)s)")
-    p.add_argument("--device", default=_MODEL.device, help="torch device (default: %(default)s)")
+    p.add_argument("--device", type=_args.device, default=_MODEL.device,
+                   help="torch device (default: %(default)s)")
     m = p.add_argument_group("model")
     m.add_argument("--N", type=int, default=_MODEL.N, help="number of units (%(default)s)")
     m.add_argument(*_flags("--P-inh"), type=float, default=_MODEL.P_inh,

@@ -1,0 +1,78 @@
+"""Command-line errors: one line naming the field, exit status 2, before any work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from spiking_helpers import tiny_model_file
+
+from spikernn.cli import main
+
+NO_CUDA = not torch.cuda.is_available()
+
+
+def _one_line_error(capsys, argv, field):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"argument {field}:" in err, err
+    return err
+
+
+@pytest.mark.parametrize("command", [["search", "m.mat"], ["evaluate", "m.mat"], ["run"],
+                                     ["export", "--model", "m.mat", "--out", "x.nwb"],
+                                     ["analyze", "--model", "m.mat", "--out", "x"]])
+@pytest.mark.parametrize("flag, value, shown", [
+    ("--seed", "-1", "expected an integer in [0, 2**63 - 1], got -1"),
+    ("--seed", "1.5", "got '1.5'"),
+    ("--n-trials", "0", "expected an integer >= 1, got 0"),
+    ("--device", "foo", "expected a torch device such as 'cpu' or 'cuda:0', got 'foo'"),
+])
+def test_bad_simulation_arguments_are_one_line(capsys, tmp_path, monkeypatch, command, flag, value,
+                                          shown):
+    monkeypatch.chdir(tmp_path)
+    err = _one_line_error(capsys, [*command, flag, value], flag)
+    assert shown in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="needs a machine without CUDA")
+@pytest.mark.parametrize("command", [["search", "m.mat"], ["evaluate", "m.mat"], ["run"],
+                                     ["export", "--model", "m.mat", "--out", "x.nwb"],
+                                     ["train"]])
+def test_cuda_without_cuda_is_one_line(capsys, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    err = _one_line_error(capsys, [*command, "--device", "cuda"], "--device")
+    assert "CUDA is not available on this machine" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["search", "m.mat", "--scaling-factors", "40:20:5"], "--scaling-factors"),
+    (["search", "m.mat", "--scaling-factors", "20,-5"], "--scaling-factors"),
+    (["search", "m.mat", "--memory-mb", "0"], "--memory-mb"),
+    (["evaluate", "m.mat", "--scaling-factor", "1e-300"], "--scaling-factor"),
+    (["run", "--analysis-trials", "-1"], "--analysis-trials"),
+])
+def test_other_bad_numbers_are_one_line(capsys, tmp_path, monkeypatch, argv, field):
+    monkeypatch.chdir(tmp_path)
+    _one_line_error(capsys, argv, field)
+
+
+def test_read_only_model_is_a_one_line_error_in_a_real_process(tmp_path):
+    path = tiny_model_file(tmp_path)
+    os.chmod(path, 0o444)
+    proc = subprocess.run([sys.executable, "-m", "spikernn.cli", "search", str(path),
+                           "--n-trials", "2", "--scaling-factors", "10"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "spikernn search: error: model: expected a writable file" in proc.stderr
+    assert "mode 0o444" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.mat"]
