@@ -37,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 success, 2 bad arguments/input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)  # argument errors: one line, SystemExit(2)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line argument error
+        return int(exc.code or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
