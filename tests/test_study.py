@@ -315,3 +315,47 @@ def test_killed_worker_cell_reruns_elsewhere(serial_study, cluster, tmp_path):
     assert table["key"].is_unique and len(table) == 4
     pd.testing.assert_frame_equal(result_columns(records_table(result.records)),
                                   result_columns(serial_study.table))
+
+
+TINY_TOML = """
+[study]
+name = "tiny"
+seed = 7
+replicates = 2
+[settings]
+task = {name = "go_nogo", T = 80, stim_on = 20, stim_dur = 20}
+model = {N = 20, taus = [4, 10]}
+training = {max_trials = 64, eval_every = 32, eval_trials = 8}
+search = {n_trials = 4, scaling_factors = [20.0, 40.0]}
+evaluation = {n_trials = 4}
+[grid]
+lif.t_ref = [0.002, 0.0]
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_a_consistent_table_and_a_rerun_finishes(serial_study, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "tiny.toml").write_text(TINY_TOML)
+    assert load_spec(tmp_path / "tiny.toml").cells()[0].key == serial_study.records[0]["key"]
+    script = ("from spikernn.study import run_study\n"
+              "if __name__ == '__main__':\n"
+              "    run_study('tiny.toml', 'out', workers=2, progress=False)\n")
+    (tmp_path / "go.py").write_text(script)
+    proc = subprocess.Popen([sys.executable, "go.py"], cwd=tmp_path)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(tmp_path.glob("out/cells/*/record.json")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) != 0
+    finished = [read_record(p.parent) for p in tmp_path.glob("out/cells/*/record.json")]
+    table = pd.read_parquet(tmp_path / "out" / "table.parquet")
+    assert 1 <= len(table) <= len(finished) < 4
+    assert set(table["key"]) <= {r["key"] for r in finished}
+    again = run_study(tmp_path / "tiny.toml", tmp_path / "out", workers=1, progress=False,
+                      figures=False)
+    assert again.skipped == len(finished) and again.ran == 4 - len(finished)
+    pd.testing.assert_frame_equal(result_columns(again.table),
+                                  result_columns(serial_study.table))
