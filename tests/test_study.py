@@ -210,6 +210,21 @@ def test_serial_study_writes_table_summary_figures(serial_study):
     assert "t_ref=0" in study_summary_text(out)
 
 
+def test_cli_summary_and_bad_spec(serial_study, tmp_path, capsys):
+    from spikernn.cli import main
+
+    assert main(["study", "--summary", str(serial_study.out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "study tiny: 4 of 4 cells have results" in out and "t_ref=0.002" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[settings]\nmodel.N = "many"\n')
+    assert main(["study", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "settings.model.N: expected an integer, got 'many' (str)" in err
+    assert not (tmp_path / "o").exists()
+    assert main(["study"]) == 2
+
+
 def test_rerun_skips_finished_cells(serial_study, tmp_path):
     out = tmp_path / "again"
     shutil.copytree(serial_study.out_dir, out)
