@@ -23,11 +23,11 @@ from spikernn.tasks import AbstractTask, TrialInfo
 from .comparison import RateTraces, compare_rate_and_spiking
 from .statistics import (
     correlation_matrix,
-    fano_factor,
+    fano_factors,
     firing_rates,
+    instantaneous_rates,
     isi_cv,
     local_variation,
-    population_rate,
     psth,
 )
 
@@ -84,8 +84,9 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
     ['mean', 'median', 'n', 'std']
     """
     info = result.trials if result.trials is not None else TrialInfo()
-    window = {"t_start": 0.0, "t_stop": result.duration}
+    # spike times per trial and unit; every statistic on the window result.spike_window
     trains = [result.spike_trains(b) for b in range(result.batch_size)]
+    window = dict(zip(("t_start", "t_stop"), result.spike_window, strict=True))
     groups = _trial_groups(info.trial_types, result.batch_size)
     exc = np.asarray(result.exc, dtype=bool)
     summary: dict[str, Any] = {
@@ -105,15 +106,12 @@ def analyze(result: SimulationResult, model: ModelArtifact | None = None,
     for name, values in per_trial.items():
         summary[name] = describe(_nanmean(values, axis=0), exc)
     summary["fano_factor"] = {
-        name: describe(np.array([fano_factor([trains[b][i] for b in trials], **window)
-                                 for i in range(result.n_units)]), exc)
+        name: describe(fano_factors([trains[b] for b in trials], **window), exc)
         for name, trials in groups.items() if len(trials) >= 2}
-    summary["correlation"] = _correlations(trains, exc, correlation_bin, result.duration)
-    summary["psth"] = _per_type_curves(psth, trains, groups, exc, result.duration,
-                                       bin_size=psth_bin)
-    summary["population_rate"] = _per_type_curves(
-        population_rate, trains, groups, exc, result.duration,
-        sampling_period=rate_sampling_period, kernel_sigma=kernel_sigma)
+    summary["correlation"] = _correlations(trains, exc, correlation_bin, window)
+    summary["psth"] = _per_type_curves(psth, trains, groups, exc, bin_size=psth_bin, **window)
+    summary["population_rate"] = _population_rates(trains, groups, exc, rate_sampling_period,
+                                                   kernel_sigma, window)
     if task is not None and info.labels is not None:
         summary["accuracy"] = _accuracy(result, rate_result, task, info.labels)
     if rate_result is not None:
@@ -171,14 +169,14 @@ def describe(values: np.ndarray, exc: np.ndarray) -> dict[str, Any]:
 
 
 def _correlations(trains: list[list[np.ndarray]], exc: np.ndarray, bin_size: float,
-                  t_stop: float) -> dict[str, Any]:
+                  window: dict[str, float]) -> dict[str, Any]:
     """Mean pairwise count correlation per trial, averaged over trials, by pair type."""
     off_diagonal = ~np.eye(exc.size, dtype=bool)
     pairs = {"all": off_diagonal, "EE": np.outer(exc, exc) & off_diagonal,
              "EI": np.outer(exc, ~exc), "II": np.outer(~exc, ~exc) & off_diagonal}
     means = {name: [] for name in pairs}
     for trial in trains:
-        corr = correlation_matrix(trial, bin_size, t_stop=t_stop)
+        corr = correlation_matrix(trial, bin_size, **window)
         for name, sel in pairs.items():
             means[name].append(_nanmean(corr[sel], axis=0) if sel.any() else np.nan)
     out: dict[str, Any] = {"bin_size_s": bin_size}
@@ -187,8 +185,8 @@ def _correlations(trains: list[list[np.ndarray]], exc: np.ndarray, bin_size: flo
 
 
 def _per_type_curves(curve, trains: list[list[np.ndarray]], groups: dict[str, list[int]],
-                     exc: np.ndarray, t_stop: float, **kwargs) -> dict[str, Any]:
-    """``curve`` (psth or population_rate) of each population over each trial type."""
+                     exc: np.ndarray, t_start: float, t_stop: float, **kwargs) -> dict[str, Any]:
+    """``curve`` (:func:`psth`) of each population over each trial type."""
     out: dict[str, Any] = {**{f"{k}_s": v for k, v in kwargs.items()}, "per_trial_type": {}}
     for name, trials in groups.items():
         curves = {}
@@ -196,8 +194,26 @@ def _per_type_curves(curve, trains: list[list[np.ndarray]], groups: dict[str, li
             if sel.any():
                 times, curves[population] = curve(
                     [trains[b][i] for b in trials for i in np.flatnonzero(sel)],
-                    t_stop=t_stop, **kwargs)
+                    t_start=t_start, t_stop=t_stop, **kwargs)
         out["per_trial_type"][name] = curves
+    out["times_s"] = times
+    return out
+
+
+def _population_rates(trains: list[list[np.ndarray]], groups: dict[str, list[int]],
+                      exc: np.ndarray, sampling_period: float, kernel_sigma: float,
+                      window: dict[str, float]) -> dict[str, Any]:
+    """Mean kernel rate of each population over each trial type (each train estimated once)."""
+    out: dict[str, Any] = {"sampling_period_s": sampling_period,
+                           "kernel_sigma_s": kernel_sigma, "per_trial_type": {}}
+    for name, trials in groups.items():
+        times, rates = instantaneous_rates([t for b in trials for t in trains[b]],
+                                           sampling_period, kernel_sigma, **window)
+        rates = rates.reshape(rates.shape[0], len(trials), exc.size)
+        out["per_trial_type"][name] = {
+            population: rates[:, :, sel].mean(axis=(1, 2))
+            for population, sel in (("all", np.ones_like(exc)), ("E", exc), ("I", ~exc))
+            if sel.any()}
     out["times_s"] = times
     return out
 

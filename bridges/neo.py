@@ -243,16 +243,16 @@ def _without_none(**values: Any) -> dict[str, Any]:
 
 
 def trial_window(result: SimulationResult) -> tuple[float, float]:
-    """Window of each trial's spike trains, s: ``(dt, duration + dt)``.
+    """Window of each trial's spike trains, s: ``result.spike_window`` = ``(dt, duration +
+    dt)``.
 
-    Step ``k`` (``k = 0 .. n_steps - 1``) emits its spikes at ``(k + 1) dt``, so the possible
-    spike times are ``dt .. duration``. Elephant treats a window as half-open
-    ``[t_start, t_stop)`` (its binning drops a spike at ``t_stop``), so the window is
-    ``[dt, duration + dt)``: it holds every spike (the last step's at ``duration``), lasts
-    ``duration`` (rates are counts / duration) and Elephant's bins of width ``w`` cover the
-    steps ``[j w, (j + 1) w)`` exactly.
+    Step ``k`` (``k = 0 .. n_steps - 1``) emits its spikes at ``(k + 1) dt``. Elephant treats
+    a window as half-open ``[t_start, t_stop)`` (its binning drops a spike at ``t_stop``), so
+    this window holds every spike (the last step's at ``duration``), lasts ``duration``
+    (rates are counts / duration) and Elephant's bins of width ``w`` cover the steps
+    ``[j w, (j + 1) w)`` exactly.
     """
-    return result.dt, result.duration + result.dt
+    return result.spike_window
 
 
 def _with_initial(trace: np.ndarray, initial: np.ndarray | float) -> np.ndarray:

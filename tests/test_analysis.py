@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import elephant.statistics as es
 import neo
 import numpy as np
 import pytest
+import quantities as pq
 from spiking_helpers import tiny_model, tiny_model_file
 from test_neo_export import N_TRIALS, N_UNITS, known_result
 
@@ -24,11 +26,13 @@ from spikernn.analysis.statistics import (
     binned_counts,
     correlation_matrix,
     fano_factor,
+    fano_factors,
     firing_rates,
     isi_cv,
     local_variation,
     population_rate,
     psth,
+    result_spiketrains,
     spike_time_arrays,
 )
 from spikernn.analysis.summary import analyze
@@ -106,9 +110,67 @@ def test_binned_counts_and_correlations_match_numpy():
     assert np.isnan(same[2]).all()                       # silent train
 
 
-def test_spike_at_window_end_counts_in_last_bin():
-    assert binned_counts([[0.0, 1.0]], bin_size=0.25, t_stop=1.0).tolist() == [[1, 0, 0, 1]]
-    assert psth([[1.0]], bin_size=0.25, t_stop=1.0)[1].tolist() == [0.0, 0.0, 0.0, 4.0]
+def test_windows_are_half_open_as_elephant_and_the_result_window_holds_every_spike():
+    assert binned_counts([[0.0, 1.0]], bin_size=0.25, t_stop=1.0).tolist() == [[1, 0, 0, 0]]
+    result = known_result()                   # unit 0 spikes at exactly t = duration
+    start, stop = result.spike_window
+    assert (start, stop) == (result.dt, result.duration + result.dt)
+    trains = result_spiketrains(result)[0]
+    counts = binned_counts(trains, bin_size=0.01)
+    assert np.array_equal(counts.sum(axis=1), result.spike_counts()[0])
+    assert counts.shape[1] == round(result.duration / 0.01)
+    assert np.allclose(firing_rates(trains), result.spike_counts()[0] / result.duration)
+
+
+def test_statistics_equal_elephants_own_functions_on_the_same_spikes():
+    """Every figure of the summary against Elephant called directly on the same trains."""
+    from elephant.conversion import BinnedSpikeTrain
+    from elephant.kernels import GaussianKernel
+    from elephant.spike_train_correlation import correlation_coefficient
+
+    result = known_result()
+    trains = result_spiketrains(result)
+    trial = trains[1]
+    assert np.allclose(firing_rates(trial), [float(es.mean_firing_rate(t).rescale("Hz"))
+                                             for t in trial])
+    active = [t for t in trial if len(t) >= 3]
+    assert np.allclose(isi_cv(active), [float(es.cv(es.isi(t))) for t in active])
+    assert np.allclose(local_variation(active), [float(es.lv(es.isi(t))) for t in active])
+    fano = fano_factors(trains)
+    expected = [es.fanofactor([trains[b][u] for b in range(N_TRIALS)]) for u in range(N_UNITS)]
+    assert np.allclose(fano, expected, equal_nan=True)
+    binned = BinnedSpikeTrain(trial, bin_size=10 * pq.ms)
+    assert np.array_equal(binned_counts(trial, 0.01), binned.to_array())
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")                    # the silent unit's row is NaN
+        reference = correlation_coefficient(binned)
+    assert np.allclose(correlation_matrix(trial, 0.01), reference, equal_nan=True)
+    _, rate = psth(trial, 0.02)
+    hist = es.time_histogram(trial, 20 * pq.ms, output="rate")
+    assert np.allclose(rate, hist.rescale("Hz").magnitude.ravel())
+    _, pop = population_rate(trial, 0.005, 0.02)
+    per_train = es.instantaneous_rate(trial, 5 * pq.ms, kernel=GaussianKernel(20 * pq.ms),
+                                      border_correction=True)
+    assert np.allclose(pop, per_train.rescale("Hz").magnitude.mean(axis=1))  # edges too
+
+
+@pytest.mark.slow
+def test_analysis_of_100_trials_of_200_units_takes_seconds():
+    import time
+
+    rng = np.random.default_rng(0)
+    batch, n_units, n_steps = 100, 200, 20_000
+    n_spikes = 100 * 200 * 10                            # about 10 Hz
+    step = np.sort(rng.integers(0, n_steps, n_spikes))
+    result = SimulationResult(
+        output=np.zeros((batch, 200)), spike_trial=rng.integers(0, batch, n_spikes),
+        spike_unit=rng.integers(0, n_units, n_spikes), spike_step=step, dt=5e-5,
+        n_steps=n_steps, downsample=100, scaling_factors=np.full(batch, 30.0),
+        exc=np.arange(n_units) < 160, params=LIFParams())
+    start = time.perf_counter()
+    summary = analyze(result)
+    elapsed = time.perf_counter() - start
+    assert summary["n_trials"] == batch and elapsed < 120.0, elapsed
 
 
 def test_psth_and_population_rate_are_means_per_train():

@@ -153,6 +153,16 @@ class SimulationResult:
         return (np.arange(self.n_steps // self.record_every) + 1) * self.record_every * self.dt
 
     @property
+    def spike_window(self) -> tuple[float, float]:
+        """Window of the possible spike times, s: ``(dt, duration + dt)``, half-open.
+
+        Step ``k`` emits at ``(k + 1) dt``, so spikes lie in ``[dt, duration]``; as a
+        half-open window (Elephant's convention) that is ``[dt, duration + dt)``, of length
+        ``duration``, and bins of width ``w`` from ``dt`` hold the steps ``[j w, (j+1) w)``.
+        """
+        return self.dt, self.duration + self.dt
+
+    @property
     def spike_times(self) -> np.ndarray:
         """Time of each spike event, s."""
         return (self.spike_step + 1) * self.dt
