@@ -242,7 +242,7 @@ def evaluation_figures(task: AbstractTask, simulation: SimulatedTrials,
     out = Path(output_dir)
     types = _figure_trial_types(task, batch)
     rows_of = {t: np.flatnonzero(np.asarray(batch.trial_types) == t) for t in types}
-    window = _window_s(task)
+    window = task.response_window_s()
     step = max(1, round(1e-3 / (result.dt * result.downsample)))  # plot at 1 ms
     t_spk = result.output_times[step - 1::step]
     spk = result.output[:, step - 1::step]
@@ -276,20 +276,10 @@ def evaluation_figures(task: AbstractTask, simulation: SimulatedTrials,
     return paths
 
 
-def _window_s(task: AbstractTask) -> tuple[float, float] | None:
-    """The scored window in seconds (a seed spiking task may define none)."""
-    if hasattr(task, "response_window_s"):
-        return task.response_window_s()
-    start, stop = task.response_window()
-    return start * task.dt_ms * 1e-3, stop * task.dt_ms * 1e-3
-
-
 def _figure_trial_types(task: AbstractTask, batch: TrialBatch) -> list[str]:
     """The task's sample trial types present in the batch, else the batch's types in order."""
     present = list(dict.fromkeys(batch.trial_types))
-    sample = (task.get_sample_trial_types() if hasattr(task, "get_sample_trial_types")
-              else list(task.trial_types))
-    wanted = [t for t in sample if t in present]
+    wanted = [t for t in task.get_sample_trial_types() if t in present]
     return wanted or present
 
 

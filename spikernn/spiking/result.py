@@ -200,7 +200,7 @@ def check_trials(trials: TrialInfo, result: SimulationResult) -> TrialInfo:
     """Raise ``ValueError`` naming the field unless ``trials`` fits ``result``.
 
     ``trials`` must describe ``result.batch_size`` trials, and its stimulus must span the
-    simulated time (``T * stimulus_dt_ms`` = ``n_steps * dt``, within one step).
+    simulated time (``result.clock.n_steps(T) == n_steps``).
     """
     n = trials.n_trials
     if n is not None and n != result.batch_size:
@@ -209,9 +209,10 @@ def check_trials(trials: TrialInfo, result: SimulationResult) -> TrialInfo:
         raise ValueError(f"{field_name}: expected one entry per trial ({result.batch_size}), "
                          f"got {n} entries")
     if trials.stimulus is not None:
-        span = trials.stimulus.shape[2] * result.stimulus_dt_ms * 1e-3
-        if abs(span - result.duration) > result.dt:
-            raise ValueError(f"stimulus: expected T * {result.stimulus_dt_ms:g} ms = the "
-                             f"simulated {result.duration:g} s, got T = "
-                             f"{trials.stimulus.shape[2]} ({span:g} s)")
+        n_rate_steps, clock = trials.stimulus.shape[2], result.clock
+        if clock.n_steps(n_rate_steps) != result.n_steps:
+            raise ValueError(f"stimulus: expected T = {result.n_steps} steps / "
+                             f"{clock.steps_per_rate_step} per rate step of "
+                             f"{result.stimulus_dt_ms:g} ms (the simulated {result.duration:g}"
+                             f" s), got T = {n_rate_steps}")
     return trials

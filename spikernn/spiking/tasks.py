@@ -5,7 +5,7 @@ There is one task hierarchy and one registry: :mod:`spikernn.tasks` (``AbstractT
 spiking-task code working on top of it:
 
 - :class:`SpikingTask` adds the seed's spiking methods (``evaluate_performance``,
-  ``run_trials``, ``sample_trials``, ``get_sample_trial_types``, ``evaluate_trial``, ...) to
+  ``run_trials``, ``sample_trials``, ``summarize``, ``evaluate_trial``, ``.task``) to
   a task of :mod:`spikernn.tasks`; each is one call into :mod:`spikernn.spiking.evaluation`.
   :class:`GoNogoSpikingTask`, :class:`XORSpikingTask` and :class:`ManteSpikingTask` are the
   built-in tasks with those methods (``isinstance(GoNogoSpikingTask(), GoNogoTask)``).
@@ -111,15 +111,6 @@ class SpikingTask(AbstractTask):
     def task(self) -> AbstractTask:
         """The task itself (the seed adapter's ``.task``)."""
         return self
-
-    def get_sample_trial_types(self) -> list[str]:
-        """Trial types shown in figures (one raster and readout panel each)."""
-        return list(self.trial_types)
-
-    def response_window_s(self) -> tuple[float, float] | None:
-        """The scored window ``[start, stop)`` in seconds."""
-        start, stop = self.response_window()
-        return start * self.dt_ms * 1e-3, stop * self.dt_ms * 1e-3
 
     def sample_trials(self, n_trials: int, seed: SeedLike = None,
                       trial_types: str | Sequence[str] | None = None) -> TrialBatch:

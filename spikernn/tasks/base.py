@@ -302,6 +302,15 @@ class AbstractTask(Configured, ABC):
             return int(s["stim_on"]) + int(s["stim_dur"]), self.T
         return 0, self.T
 
+    def response_window_s(self) -> tuple[float, float] | None:
+        """The scored window ``[start, stop)`` in seconds (:meth:`response_window`)."""
+        start, stop = self.response_window()
+        return start * self.dt_ms * 1e-3, stop * self.dt_ms * 1e-3
+
+    def get_sample_trial_types(self) -> list[str]:
+        """Trial types shown in figures (one raster and readout panel each)."""
+        return list(self.trial_types)
+
     def is_correct(self, output: np.ndarray, label: Hashable, samples_per_step: float = 1.0
                    ) -> bool:
         """Whether one output trace solves a trial with ``label``.
