@@ -60,6 +60,9 @@ def test_unknown_task_and_input_mismatch_are_clear_errors(tmp_path):
         lambda_grid_search(model, "go_nogo", 0, FACTORS, progress=False)
     with pytest.raises(ValueError, match="memory_budget_mb"):
         lambda_grid_search(model, "go_nogo", 4, FACTORS, memory_budget_mb=0, progress=False)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="downsample: expected a positive integer"):
+            lambda_grid_search(model, "go_nogo", 4, FACTORS, downsample=bad, progress=False)
 
 
 def test_trials_per_batch_follows_the_budget():

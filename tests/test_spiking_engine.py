@@ -378,3 +378,34 @@ def test_simulate_engine_directly_on_float32_defaults():
                    torch.tensor([5.0, 6.0]), seed=0)
     assert res.output.dtype == np.float32 and res.output.shape == (2, 400)
     assert np.isfinite(res.output).all()
+
+
+def test_non_finite_noise_is_rejected():
+    net = SpikingNetwork(make_model(), 5.0)
+    u = pulse(2)
+    z = np.full((2, 400, net.N), np.nan)
+    with pytest.raises(ValueError, match=r"noise: expected finite values.*24000 NaN"):
+        net.simulate(u, noise=z)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_vanishing_scaling_factor_is_named(dtype):
+    net = SpikingNetwork(make_model(), 5.0, dtype=dtype)
+    with pytest.raises((ValueError, FloatingPointError), match="scaling.factor"):
+        net.simulate(pulse(2), [5.0, 1e-300], seed=0)
+
+
+def test_a_recording_too_large_for_memory_says_how_much_before_allocating():
+    net = SpikingNetwork(make_model(n=200), 5.0)
+    u = np.zeros((10_000, 1, 200))
+    with pytest.raises(MemoryError, match=r"10000 trials x 20000 steps x 200 units \("
+                                          r"readout, voltages.*needs [0-9.]+ GiB"):
+        net.simulate(u, seed=0, record=("voltages",))
+
+
+def test_bad_trial_ids_and_backend_are_named():
+    net = SpikingNetwork(make_model(), 5.0)
+    with pytest.raises(ValueError, match="trial_ids"):
+        net.simulate(pulse(2), trial_ids=[0, -1])
+    with pytest.raises(ValueError, match="backend"):
+        net.simulate(pulse(2), backend="gpu")

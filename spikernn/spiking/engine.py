@@ -567,20 +567,6 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     chosen = resolve_backend(backend, dev)
     _check_scaled_weights(net, scaling_factors)
 
-    if v0 is None:
-        v0 = initial_voltages(params, ids, n_units, seed)
-    v0 = torch.as_tensor(v0, dtype=torch.float64)
-    if v0.shape != (n_trials, n_units) or not torch.isfinite(v0).all():
-        raise ValueError(f"v0: expected finite values of shape ({n_trials}, {n_units}), "
-                         f"got {tuple(v0.shape)}")
-    source = _noise_source(noise, params, seed, ids, n_units, n_steps, dtype, dev)
-    kicks = None
-    if perturbation is not None:
-        perturbation.check(n_units)
-        kicks = (perturbation, perturbation.draw_kicks(ids, n_steps, seed, dtype).to(dev))
-
-    consts = make_constants(net, params)
-    inv_scale = (1.0 / scaling_factors).to(dev, dtype)
     if workers is None:
         workers = cpu_count() if dev.type == "cpu" or chosen == "fused" else 1
     memory = trial_memory(n_units, n_steps, downsample=downsample, n_traces=len(record),
@@ -595,6 +581,20 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
                f"(readout{', ' + ', '.join(record) if record else ''}"
                f"{', spikes' if spikes else ''}; record fewer traces, a larger record_every "
                f"or downsample, or fewer trials per call)")
+    if v0 is None:
+        v0 = initial_voltages(params, ids, n_units, seed)
+    v0 = torch.as_tensor(v0, dtype=torch.float64)
+    if v0.shape != (n_trials, n_units) or not torch.isfinite(v0).all():
+        raise ValueError(f"v0: expected finite values of shape ({n_trials}, {n_units}), "
+                         f"got {tuple(v0.shape)}")
+    source = _noise_source(noise, params, seed, ids, n_units, n_steps, dtype, dev)
+    kicks = None
+    if perturbation is not None:
+        perturbation.check(n_units)
+        kicks = (perturbation, perturbation.draw_kicks(ids, n_steps, seed, dtype).to(dev))
+
+    consts = make_constants(net, params)
+    inv_scale = (1.0 / scaling_factors).to(dev, dtype)
     host_dtype = np.dtype(str(dtype).replace("torch.", ""))
     empty = np.empty if chosen == "fused" else shared_empty
     output = empty((n_trials, n_steps // downsample), host_dtype)
