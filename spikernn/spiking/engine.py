@@ -89,7 +89,7 @@ _LOG_BLOCK = 2**20
 #: Integration steps of spike events merged at a time (bounds the merge's temporaries).
 _MERGE_STEPS = 2000
 #: Engine paths (:func:`simulate`'s ``backend``).
-BACKENDS = ("auto", "fused", "torch")
+BACKENDS = ("auto", "fused", "fused-cuda", "torch")
 
 
 class NetworkTensors(NamedTuple):
@@ -531,10 +531,12 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         Trial id of each row (default ``0 .. B-1``): the initial voltages, noise and
         perturbation coins of a row depend on ``(seed, trial id)`` only, so rows with one id
         (e.g. one trial under several scaling factors) see the same draws.
-    backend : {'auto', 'fused', 'torch'}, optional
-        'fused': the compiled kernels (:mod:`spikernn.spiking.fused`); 'torch': the step of
-        this module; 'auto' (default, or the environment variable ``SPIKERNN_ENGINE``):
-        fused where numba can run, else torch with one warning.
+    backend : {'auto', 'fused', 'fused-cuda', 'torch'}, optional
+        'fused': the compiled kernels (:mod:`spikernn.spiking.fused`) for the network's
+        device; 'fused-cuda': the CUDA kernel whatever the network's device (arrays are
+        copied to the GPU; with ``NUMBA_ENABLE_CUDASIM=1`` numba's CPU simulator runs it);
+        'torch': the step of this module; 'auto' (default, or the environment variable
+        ``SPIKERNN_ENGINE``): fused where numba can run, else torch with one warning.
 
     Returns
     -------
@@ -568,13 +570,13 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     _check_scaled_weights(net, scaling_factors)
 
     if workers is None:
-        workers = cpu_count() if dev.type == "cpu" or chosen == "fused" else 1
+        workers = cpu_count() if dev.type == "cpu" or chosen != "torch" else 1
     memory = trial_memory(n_units, n_steps, downsample=downsample, n_traces=len(record),
                           record_every=record_every, itemsize=dtype.itemsize, spikes=spikes,
                           dt=params.dt)
     chunk = min(max_batch or n_trials, -(-n_trials // max(1, workers)),
                 trials_within(DEFAULT_MEMORY_BUDGET, memory, "working"))
-    if chosen == "fused":
+    if chosen.startswith("fused"):
         chunk = n_trials
     check_fits(n_trials * memory.held + chunk * memory.working,
                f"simulate: {n_trials} trials x {n_steps} steps x {n_units} units "
@@ -596,18 +598,19 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
     consts = make_constants(net, params)
     inv_scale = (1.0 / scaling_factors).to(dev, dtype)
     host_dtype = np.dtype(str(dtype).replace("torch.", ""))
-    empty = np.empty if chosen == "fused" else shared_empty
+    empty = np.empty if chosen.startswith("fused") else shared_empty
     output = empty((n_trials, n_steps // downsample), host_dtype)
     traces = {name: empty((n_trials, n_steps // record_every, n_units), host_dtype)
               for name in record}
     bar = _progress_bar(n_steps * -(-n_trials // chunk)) if progress else None
     try:
-        if chosen == "fused":
+        if chosen.startswith("fused"):
+            target = "cuda" if chosen == "fused-cuda" or dev.type == "cuda" else "cpu"
             trial, unit, stp = fused.run(
                 consts, params, _host(net.w_in, host_dtype), _host(net.w_out, host_dtype),
                 _host(_stimulus(stimuli), host_dtype), _host(inv_scale, host_dtype),
                 v0.numpy().astype(host_dtype), source, kicks, n_steps, hold, downsample,
-                record_every, traces, output, spikes, workers, bar, dev)
+                record_every, traces, output, spikes, workers, bar, target)
         else:
             trial, unit, stp = _run_torch(net, consts, params, stimuli, inv_scale, v0,
                                           source, kicks, n_steps, hold, downsample,
@@ -669,12 +672,18 @@ def _trial_ids(trial_ids, n_trials: int) -> np.ndarray:
 
 
 def resolve_backend(backend: str | None, dev: torch.device) -> str:
-    """'fused' or 'torch' for the ``backend`` argument (see :func:`simulate`)."""
+    """'fused', 'fused-cuda' or 'torch' for the ``backend`` argument (see
+    :func:`simulate`)."""
     name = backend or os.environ.get("SPIKERNN_ENGINE") or "auto"
     if name not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {name!r}")
     if name == "torch":
         return "torch"
+    if name == "fused-cuda":
+        if not fused.available(torch.device("cuda")):
+            raise ValueError("backend: 'fused-cuda' needs numba.cuda and a GPU (or "
+                             "NUMBA_ENABLE_CUDASIM=1), found none")
+        return name
     if fused.available(dev):
         return "fused"
     if name == "fused":

@@ -72,7 +72,7 @@ def block_steps(n_trials: int, n_units: int, n_steps: int, refractory_steps: int
 def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s: np.ndarray,
         v0: np.ndarray, source, kicks, n_steps: int, hold: int, downsample: int,
         record_every: int, traces: dict[str, np.ndarray], output: np.ndarray, keep_spikes: bool,
-        workers: int | None, bar, device: torch.device
+        workers: int | None, bar, target: str
         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Simulate every trial; fill ``output`` and ``traces`` in place.
 
@@ -94,6 +94,8 @@ def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s:
     output : numpy.ndarray, shape (B, n_steps // downsample)
     workers : int, optional
         CPU threads (default: the cores this process may use).
+    target : {'cpu', 'cuda'}
+        Which kernel runs (the CUDA one on the current numba device).
 
     Returns
     -------
@@ -125,10 +127,10 @@ def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s:
     cap = n * -(-steps // (c.refractory_steps + 1)) if keep_spikes else 0
     ev = np.empty((n_trials, cap), np.int32)
     ev_count = np.zeros(n_trials, np.int64)
-    if device.type == "cuda":
+    if target == "cuda":
         from . import _fused_cuda
 
-        runner = _fused_cuda.Runner(device, fc, ic, state, inv_s, stim, w_in, kick_w, gain,
+        runner = _fused_cuda.Runner(fc, ic, state, inv_s, stim, w_in, kick_w, gain,
                                     decay, pool, offsets, kick_units, kick_mv, w_out, output,
                                     rec, ev)
     events = []
@@ -137,7 +139,7 @@ def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s:
             k1 = min(k0 + steps, n_steps)
             block = (_noise_block(source, n_trials, k0, k1, dtype) if kind == 2
                      else np.zeros((n_trials, 0, n), dtype))
-            if device.type == "cuda":
+            if target == "cuda":
                 runner.run(k0, k1, block, ev_count)
             else:
                 _fused_cpu.run_block(k0, k1, fc, ic, state["v"], state["last"], state["syn"],
@@ -148,7 +150,7 @@ def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s:
                 events.append(_fused_cpu.sort_events(ev, ev_count, n, k1 - k0, k0, 0))
             if bar is not None:
                 bar.update(k1 - k0)
-    if device.type == "cuda":
+    if target == "cuda":
         runner.finish()
     if not events:
         return tuple(np.empty(0, np.int64) for _ in range(3))
