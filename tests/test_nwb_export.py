@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pynwb
 import pytest
-from nwbinspector import Importance, inspect_nwbfile, load_config
 from pynwb import NWBHDF5IO
 from spiking_helpers import tiny_model
 from test_neo_export import N_UNITS, known_result
@@ -117,6 +116,9 @@ def test_file_is_valid_nwb(nwb_path):
 
 
 def test_dandi_inspection_finds_nothing_critical(nwb_path):
+    nwbinspector = pytest.importorskip("nwbinspector")
+    Importance, inspect_nwbfile = nwbinspector.Importance, nwbinspector.inspect_nwbfile
+    load_config = nwbinspector.load_config
     messages = list(inspect_nwbfile(nwbfile_path=str(nwb_path), config=load_config("dandi")))
     bad = [f"{m.importance.name} {m.check_function_name}: {m.message}" for m in messages
            if m.importance in (Importance.CRITICAL, Importance.BEST_PRACTICE_VIOLATION)]

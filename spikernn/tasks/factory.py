@@ -8,6 +8,7 @@ from typing import Any
 from .base import AbstractTask, SeedLike
 from .go_nogo import GoNogoTask
 from .mante import ManteTask
+from .neurogym import NeuroGymTask
 from .xor import XORTask
 
 
@@ -34,6 +35,7 @@ class TaskFactory:
         "go_nogo": GoNogoTask,
         "xor": XORTask,
         "mante": ManteTask,
+        "neurogym": NeuroGymTask,   # needs the optional extra 'neurogym'
     }
 
     @classmethod
