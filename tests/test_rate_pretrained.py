@@ -41,6 +41,35 @@ def test_pretrained_rate_model_solves_its_task(task):
     assert spec.score(out, batch.labels).mean() >= 0.95
 
 
+@pytest.mark.parametrize("task", list_pretrained())
+def test_pretrained_model_carries_its_search_result(task):
+    art = load_pretrained(task)
+    entry = pretrained_index()[task]
+    np.testing.assert_array_equal(art.scaling_factors, np.arange(20.0, 76.0, 5.0))
+    assert art.all_perfs.shape == art.scaling_factors.shape
+    best = np.flatnonzero(art.all_perfs == art.all_perfs.max())[0]  # ties: the smallest s
+    assert art.opt_scaling_factor == art.scaling_factors[best] == entry["opt_scaling_factor"]
+    assert art.all_perfs.max() >= 0.95
+    assert entry["search_all_perfs"] == art.all_perfs.tolist()
+    assert entry["search_command"] == (f"spikernn search spikernn/pretrained/{entry['file']} "
+                                       "--n-trials 100 --seed 0")
+
+
+@pytest.mark.slow
+def test_commands_use_the_shipped_search_result_without_scaling_factor(tmp_path):
+    import json
+
+    from spikernn.cli import main
+
+    model = str(pretrained_path("go_nogo"))
+    common = ["--model", model, "--task", "go_nogo", "--n-trials", "2"]
+    assert main(["export", *common, "--out", str(tmp_path / "t.nwb")]) == 0
+    assert main(["analyze", *common, "--out", str(tmp_path / "an")]) == 0
+    assert main(["crosscheck", *common, "--out", str(tmp_path / "cc")]) == 0
+    report = json.loads((tmp_path / "cc" / "crosscheck.json").read_text())
+    assert report["settings"]["scaling_factor"] == load_pretrained("go_nogo").opt_scaling_factor
+
+
 def test_unknown_pretrained_task():
     with pytest.raises(ValueError, match="task"):
         pretrained_path("stroop")
