@@ -1,6 +1,7 @@
 """Bridges from spikernn to the ecosystem: Brian2 (:mod:`spikernn.bridges.brian2`,
-cross-validation in :mod:`spikernn.bridges.crosscheck`), Neo/NIX (:mod:`spikernn.bridges.neo`)
-and NWB (:mod:`spikernn.bridges.nwb`).
+cross-validation in :mod:`spikernn.bridges.crosscheck`), Neo/NIX (:mod:`spikernn.bridges.neo`),
+NWB (:mod:`spikernn.bridges.nwb`), PyNN on NEST (:mod:`spikernn.bridges.pynn`, extra
+``pynn``) and NIR (:mod:`spikernn.bridges.nir`, extra ``nir``).
 
 The submodules import their heavy libraries (brian2, neo, pynwb) on first use, so
 ``import spikernn.bridges`` stays cheap; the names below load their module lazily.
@@ -22,6 +23,8 @@ _EXPORTS = {
     "SavedSimulation": "neo", "trial_window": "neo",
     "result_to_nwb": "nwb", "write_nwb": "nwb", "read_nwb": "nwb", "read_nwb_neo": "nwb",
     "default_subject": "nwb",
+    "build_pynn_network": "pynn", "simulate_pynn": "pynn", "synapse_weights": "pynn",
+    "to_nir": "nir", "write_nir": "nir", "NIRExportWarning": "nir",
 }
 
 __all__ = sorted(_EXPORTS)

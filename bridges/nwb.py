@@ -25,8 +25,8 @@ Written with pynwb directly (Neo's NWBIO writer would drop the unit columns). La
   ``taus_gaus0``, ``tau_d_ms``, ``excitatory``; every other field of
   :class:`~spikernn.artifact.ModelArtifact` (``b_out``, ``taus``, ``activation``, ``dt_ms``,
   ``task``, ``task_settings``, ...) is under ``"model"`` in the settings JSON of ``notes``. The
-  effective recurrent matrix of the spiking network is ``(w * som_m) @ diag(sign)``
-  (Dale) and is divided by each trial's ``scaling_factor``.
+  effective recurrent matrix of the spiking network is ``(relu(w) @ diag(sign)) * som_m``
+  (Dale) divided by each trial's ``scaling_factor``.
 - **Metadata**: ``subject`` (default :func:`default_subject`: a simulated network, species
   NCBI taxon 32630 "synthetic construct", sex 'U', age 'P0D', which passes DANDI's
   checks), ``experimenter``, ``institution``, ``lab``, ``keywords``, ``session_description``
@@ -291,7 +291,7 @@ def _add_model(nwb: NWBFile, model: ModelArtifact) -> None:
     module = ProcessingModule(name=MODEL_MODULE, description="the converted rate RNN: per-unit "
                               "weights, mask and time constants (other fields in notes)")
     network = DynamicTable(name="network", description="one row per unit (aligned with the "
-                           "units table); spiking weights are (w * som_m) @ diag(sign) / s",
+                           "units table); spiking weights are (relu(w) @ diag(sign)) * som_m / s",
                            id=np.arange(model.N))
     values = model_columns(model)
     for name, description in _NETWORK_COLUMNS.items():
