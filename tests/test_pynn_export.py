@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from spiking_helpers import tiny_model  # noqa: E402  (torch before NEST)
 
 pytest.importorskip("pyNN")
