@@ -140,7 +140,7 @@ def run_cell(cell: Cell, out_dir: str | os.PathLike) -> dict[str, Any]:
         return existing
     _prepare_folder(folder, cell)
     attempt = _count_attempt(folder)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     record: dict[str, Any] = {"format": RECORD_FORMAT, **cell.identity(), "attempt": attempt,
                               "worker": f"{socket.gethostname()}:{os.getpid()}",
                               "versions": versions()}
@@ -151,6 +151,7 @@ def run_cell(cell: Cell, out_dir: str | os.PathLike) -> dict[str, Any]:
         record.update(status="error", error=f"{type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc())
     record["total_s"] = time.perf_counter() - start
+    record["cpu_s"] = time.process_time() - cpu_start  # this process's CPU time (threads too)
     write_json(folder / RECORD_FILE, record)
     return record
 

@@ -37,7 +37,7 @@ _RESULTS = ("rate_accuracy", "best_scaling_factor", "search_best_accuracy", "lif
             "converted", "mean_firing_rate_hz", "mean_firing_rate_exc_hz",
             "mean_firing_rate_inh_hz", "train_converged", "train_trials", "train_updates",
             "train_final_loss", "train_final_accuracy", "train_s", "search_s", "evaluate_s",
-            "total_s", "n_units", "attempt", "worker", "error")
+            "total_s", "cpu_s", "n_units", "attempt", "worker", "error")
 
 
 def wilson_interval(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
