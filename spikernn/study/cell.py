@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_path, write_json
+from .._seeding import child_seed
 from .._version import __version__
 
 #: Version of the record layout written by :func:`run_cell`.
@@ -84,13 +85,14 @@ class Cell:
 
     @property
     def search_seed(self) -> int:
-        """Seed of the search trials and draws."""
-        return _derived(self.seed, 1)
+        """Seed of the search trials and draws: ``child_seed(seed, "search")``."""
+        return child_seed(self.seed, "search")
 
     @property
     def evaluation_seed(self) -> int:
-        """Seed of the evaluation's fresh trials (not the ones the factor was picked on)."""
-        return _derived(self.seed, 2)
+        """Seed of the evaluation's fresh trials (not the ones the factor was picked on):
+        ``child_seed(seed, "evaluation")``."""
+        return child_seed(self.seed, "evaluation")
 
     def identity(self) -> dict[str, Any]:
         """What names the cell: condition, replicate, seeds, key and settings."""
@@ -98,10 +100,6 @@ class Cell:
                 "search_seed": self.search_seed, "evaluation_seed": self.evaluation_seed,
                 "key": self.key, "folder": self.folder, "overrides": self.overrides,
                 "settings": self.settings}
-
-
-def _derived(seed: int, stream: int) -> int:
-    return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1)[0] >> 1)
 
 
 def cell_dir(out_dir: str | os.PathLike, cell: Cell) -> Path:

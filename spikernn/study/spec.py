@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from .._seeding import child_seed
 from .._validate import check_scaling_factors
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
@@ -508,11 +509,12 @@ def cell_seed(study_seed: int, replicate: int,
               settings: Mapping[str, Any] | None = None) -> int:
     """A cell's seed from the study seed and the cell's identity (never its position).
 
-    With ``settings`` None (a paired design), the seed depends on (study seed, replicate)
-    only; otherwise the hash of the settings enters too.
+    ``child_seed(study_seed, "replicate", replicate)`` (:mod:`spikernn._seeding`) for a
+    paired design (``settings`` None); otherwise the first 64 bits of the settings' hash
+    enter as a further key, so each condition draws its own seeds.
     """
-    words = [int(study_seed), int(replicate)]
-    if settings is not None:
-        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).digest()
-        words += [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
-    return int(np.random.SeedSequence(words).generate_state(1)[0] >> 1)
+    if settings is None:
+        return child_seed(study_seed, "replicate", replicate)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).digest()
+    return child_seed(study_seed, "replicate", replicate, "settings",
+                      int.from_bytes(digest[:8], "little"))
