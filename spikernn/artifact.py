@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_path, is_temporary, to_plain
+from ._matheader import variable_shapes
+from ._validate import check_scaling_factor, check_scaling_factors
 from ._version import __version__
 
 ACTIVATIONS = ("sigmoid", "relu", "softplus")
@@ -286,8 +289,8 @@ def _validate(a: ModelArtifact) -> None:
     for name in ("w0", "m", "som_m"):
         if getattr(a, name).shape != (n, n):
             raise _field_error(name, f"shape ({n}, {n})", _shape(getattr(a, name)))
-    if a.w_in.ndim != 2 or a.w_in.shape[0] != n:
-        raise _field_error("w_in", f"shape ({n}, n_inputs)", _shape(a.w_in))
+    if a.w_in.ndim != 2 or a.w_in.shape[0] != n or a.w_in.shape[1] < 1:
+        raise _field_error("w_in", f"shape ({n}, n_inputs) with n_inputs >= 1", _shape(a.w_in))
     if a.w_out.shape != (1, n):
         raise _field_error("w_out", f"shape (1, {n})", _shape(a.w_out))
     for name in ("inh", "exc"):
@@ -322,6 +325,16 @@ def _validate(a: ModelArtifact) -> None:
     if a.apply_dale and np.any(a.w < 0):
         raise _field_error("w", "non-negative magnitudes under Dale's principle",
                            f"{int(np.sum(a.w < 0))} negative entries")
+    for name, check in (("opt_scaling_factor", check_scaling_factor),
+                        ("scaling_factors", check_scaling_factors)):
+        if getattr(a, name) is not None:
+            try:
+                check(getattr(a, name), name)
+            except ValueError as exc:
+                raise ModelFileError(f"model field '{name}': {str(exc).split(': ', 1)[1]}"
+                                     ) from None
+    if a.all_perfs is not None and not np.all((a.all_perfs >= 0) & (a.all_perfs <= 1)):
+        raise _field_error("all_perfs", "accuracies in [0, 1]", a.all_perfs.tolist()[:5])
     if (a.scaling_factors is None) != (a.all_perfs is None) or (
             a.scaling_factors is not None and a.scaling_factors.shape != a.all_perfs.shape):
         raise _field_error("all_perfs", "one accuracy per entry of 'scaling_factors'",
@@ -453,15 +466,31 @@ def _get(d: Mapping[str, Any], name: str) -> Any:
     return d[name]
 
 
+def _found(value: Any) -> str:
+    """What a field holds, for messages: the kind of data, not just its Python type."""
+    if isinstance(value, np.ndarray):
+        kind = {"U": "text", "S": "text", "O": "a cell array or struct (object array)",
+                "V": "a struct", "c": "complex numbers", "M": "dates", "m": "durations"
+                }.get(value.dtype.kind, "numbers")
+        return f"{kind} (dtype {value.dtype}, shape {value.shape})"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    return type(value).__name__
+
+
 def _array(d: Mapping[str, Any], name: str, **default: Any) -> np.ndarray:
     if name not in d and "default" in default:
         return default["default"]
     value = _get(d, name)
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise _field_error(name, "a numeric array", type(value).__name__) from None
-    return arr
+    arr = value if isinstance(value, np.ndarray) else None
+    if arr is None:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):
+            raise _field_error(name, "a real numeric array", _found(value)) from None
+    if arr.dtype.kind not in "fiub":
+        raise _field_error(name, "a real numeric array", _found(arr))
+    return arr.astype(float)
 
 
 def _scalar(d: Mapping[str, Any], name: str, default: Any = None, cast=float) -> Any:
@@ -469,13 +498,17 @@ def _scalar(d: Mapping[str, Any], name: str, default: Any = None, cast=float) ->
         if default is None:
             raise _field_error(name, "a field of the model file", "nothing (missing)")
         return default
-    arr = np.asarray(d[name]).ravel()
+    arr = np.asarray(d[name])
+    if arr.dtype.kind not in "fiub":
+        raise _field_error(name, "a real number", _found(arr))
     if arr.size != 1:
         raise _field_error(name, "a scalar", f"{arr.size} values")
-    try:
-        return cast(arr[0])
-    except (TypeError, ValueError):
-        raise _field_error(name, "a number", repr(arr[0])) from None
+    value = arr.ravel()[0]
+    if cast is int and not float(value).is_integer():
+        raise _field_error(name, "an integer", repr(float(value)))
+    if cast is float and not np.isfinite(value):
+        raise _field_error(name, "a finite number", repr(float(value)))
+    return cast(value)
 
 
 def _string(d: Mapping[str, Any], name: str, default: str | None) -> str | None:
@@ -499,9 +532,13 @@ def _json(d: Mapping[str, Any], name: str) -> dict:
     if not text:
         return {}
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _field_error(name + "_json", "a JSON object", f"invalid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise _field_error(name + "_json", "a JSON object ({...})",
+                           f"a JSON {type(value).__name__} {text[:40]!r}")
+    return value
 
 
 def _input_weights(d: Mapping[str, Any], n: int) -> np.ndarray:
@@ -574,6 +611,33 @@ def from_mat_dict(d: Mapping[str, Any], source: str = "record") -> ModelArtifact
     )
 
 
+#: Fields that must be (N, N) matrices, N the size of ``w``.
+_SQUARE_FIELDS = ("w", "w0", "m", "som_m")
+#: No variable of a model file may hold more values than this or N * N, whichever is more.
+_MAX_VALUES = 2**20
+
+
+def _check_header_shapes(path: Path) -> None:
+    """Refuse wrong shapes from the variables' headers, before any data is read (so a
+    compressed oversized field is never inflated)."""
+    shapes = variable_shapes(path)
+    if not shapes or "w" not in shapes:
+        return  # not v5, or no 'w': loadmat and from_mat_dict name the problem
+    w = shapes["w"]
+    if len(w) != 2 or w[0] != w[1]:
+        raise _field_error("w", "a square (N, N) matrix", f"shape {w} (from the file header)")
+    n = w[0]
+    for name in _SQUARE_FIELDS:
+        if name in shapes and shapes[name] != (n, n):
+            raise _field_error(name, f"shape ({n}, {n})", f"shape {shapes[name]} (from the "
+                               "file header)")
+    limit = max(n * n, _MAX_VALUES)
+    for name, shape in shapes.items():
+        if math.prod(shape) > limit:
+            raise _field_error(name, f"at most {limit} values (N = {n})",
+                               f"shape {shape} (from the file header)")
+
+
 def load_mat(path: str | os.PathLike) -> ModelArtifact:
     """Read a ``.mat`` model file (spikernn, original TensorFlow code or PyTorch port)."""
     from scipy.io import loadmat
@@ -581,6 +645,7 @@ def load_mat(path: str | os.PathLike) -> ModelArtifact:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
+    _check_header_shapes(path)
     try:
         d = loadmat(path, squeeze_me=False, chars_as_strings=True)
     except Exception as exc:  # scipy raises many types on truncated/corrupt files

@@ -233,3 +233,65 @@ def test_artifact_is_really_frozen():
         np.testing.assert_array_equal(clone.w, art.w)
     with pytest.raises(TypeError, match="read-only"):
         pickle.loads(pickle.dumps(mine)).task_settings["T"] = 1
+
+
+def _spikernn_layout(**changes):
+    from spikernn.artifact import to_mat_dict
+
+    d = to_mat_dict(_artifact())
+    d.update(changes)
+    return d
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"task_settings_json": "[1, 2]"},
+     r"'task_settings_json': expected a JSON object .*got a JSON list '\[1, 2\]'"),
+    ({"w_in": np.zeros((N, 0))}, r"'w_in': expected shape \(20, n_inputs\) with n_inputs >= 1"),
+    ({"N": np.array([[N + 0.7]])}, r"'N': expected an integer, got 20\.7"),
+    ({"opt_scaling_factor": np.array([[np.nan]])},
+     r"'opt_scaling_factor': expected a finite number, got nan"),
+    ({"opt_scaling_factor": np.array([[-4.0]])},
+     r"'opt_scaling_factor': expected a finite positive number, got -4\.0"),
+    ({"all_perfs": np.array([[0.5, 7.5]])}, r"'all_perfs': expected accuracies in \[0, 1\]"),
+    ({"b_out": "high"}, r"'b_out': expected a real number, got text \(dtype <U4"),
+    ({"w_out": np.array([["a"] * N], dtype=object)},
+     r"'w_out': expected a real numeric array, got a cell array or struct \(object array\)"),
+    ({"taus": "4, 20"}, r"'taus': expected a real numeric array, got text"),
+])
+def test_loader_gaps_are_named(tmp_path, changes, message):
+    scipy.io.savemat(tmp_path / "m.mat", _spikernn_layout(**changes))
+    with pytest.raises(ModelFileError, match=message):
+        load_model(tmp_path / "m.mat")
+
+
+def test_complex_weights_are_refused_not_truncated(tmp_path):
+    d = _spikernn_layout()
+    d["w"] = d["w"] + 1j * np.ones((N, N))
+    scipy.io.savemat(tmp_path / "m.mat", d)
+    with pytest.raises(ModelFileError, match=r"'w': expected a real numeric array, got complex"):
+        load_model(tmp_path / "m.mat")
+
+
+def test_oversized_compressed_field_is_refused_from_its_header(tmp_path):
+    """An 8000 x 8000 field of zeros compresses to ~0.5 MB; it is refused before inflating
+    (512 MB) from the variable's header."""
+    import time
+    import tracemalloc
+
+    d = _spikernn_layout(w0=np.zeros((8000, 8000)))
+    scipy.io.savemat(tmp_path / "m.mat", d, do_compression=True)
+    del d
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError, match=r"'w0': expected shape \(20, 20\), got shape "
+                                                 r"\(8000, 8000\) \(from the file header\)"):
+            load_model(tmp_path / "m.mat")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20 and time.perf_counter() - start < 5.0
+    big_extra = _spikernn_layout(notes=np.zeros((2000, 1000)))
+    scipy.io.savemat(tmp_path / "x.mat", big_extra, do_compression=True)
+    with pytest.raises(ModelFileError, match=r"'notes': expected at most 1048576 values"):
+        load_model(tmp_path / "x.mat")

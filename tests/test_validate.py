@@ -95,3 +95,22 @@ def test_entry_points_use_the_validators():
     net = SpikingNetwork(model, scaling_factor=50.0)
     with pytest.raises(ValueError, match=r"^seed: expected an integer in .*got 1\.5"):
         net.simulate(np.zeros((1, 1, 10)), seed=1.5)
+
+
+@pytest.mark.parametrize("task", ["go_nogo", "xor", "mante"])
+def test_unknown_task_setting_keys_are_refused(task):
+    with pytest.raises(ValueError, match=r"^settings: expected keys from \[.*'T'.*\], got "
+                                         r"unknown key\(s\) \['stim_onn'\]"):
+        TaskFactory.create_task(task, {"stim_onn": 10})
+
+
+def test_unknown_task_setting_keys_in_a_model_are_refused_before_simulating(tmp_path):
+    art = load_pretrained("go_nogo")
+    path = art.replace(task_settings={**art.task_settings, "colour": "red"}).save(
+        tmp_path / "m.mat")
+    before = path.read_bytes()
+    seen = []
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['colour'\]"):
+        lambda_grid_search(path, n_trials=2, scaling_factors=[50], progress=False,
+                           callback=lambda f, a: seen.append(f))
+    assert seen == [] and path.read_bytes() == before

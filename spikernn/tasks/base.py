@@ -203,8 +203,18 @@ class Configured:
     provide ``get_default_settings()`` and ``validate_settings()``.
     """
 
+    #: Refuse settings keys that :meth:`get_default_settings` does not name (the built-in
+    #: tasks; a custom task may take any keys).
+    strict_settings: ClassVar[bool] = False
+
     def __init__(self, settings: Mapping[str, Any] | None = None, seed: SeedLike = None):
-        merged = dict(self.get_default_settings())
+        defaults = self.get_default_settings()
+        if self.strict_settings:
+            unknown = sorted(set(settings or {}) - set(defaults), key=str)
+            if unknown:
+                raise ValueError(f"settings: expected keys from {sorted(defaults)}, got "
+                                 f"unknown key(s) {unknown} for {type(self).__name__}")
+        merged = dict(defaults)
         merged.update(settings or {})
         self.settings: dict[str, Any] = merged
         self._rng = None if seed is None else as_generator(seed)

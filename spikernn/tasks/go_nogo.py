@@ -23,6 +23,8 @@ class GoNogoTask(AbstractTask):
     ``go_threshold`` 0.7, ``nogo_threshold`` 0.3.
     """
 
+    strict_settings = True
+
     name = "go_nogo"
     n_inputs = 1
     trial_types = ("go", "nogo")

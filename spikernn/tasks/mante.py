@@ -33,6 +33,8 @@ class ManteTask(AbstractTask):
     ``offset`` 0.5, ``noise_std`` 1.0, ``threshold`` 0.7.
     """
 
+    strict_settings = True
+
     name = "mante"
     n_inputs = 4
     trial_types = tuple(_TYPES)

@@ -29,6 +29,8 @@ class XORTask(AbstractTask):
     ``resp_dur`` 100, ``DeltaT`` 1, ``threshold`` 0.7.
     """
 
+    strict_settings = True
+
     name = "xor"
     n_inputs = 2
     trial_types = ("same", "diff")
