@@ -1,9 +1,10 @@
 """The package's layers, checked on the real imports of the source tree (parsed with ast).
 
-ground (``_io``, ``_validate``, ``_version``, ``_seeding``, ``clock``, ``tasks``, ``artifact``,
-``pretrained``) <- ``rate``, ``spiking`` (neither imports the other) <- ``bridges``,
-``analysis`` <- ``pipeline`` <- ``study`` <- the command line (``commands``, ``cli``, the seed's
-``spiking.eval_tasks`` entry point) <- the ``spikernn`` package itself (its lazy seed names).
+ground (``_io``, ``_validate``, ``_matheader``, ``_version``, ``_seeding``, ``clock``,
+``tasks``, ``artifact``, ``pretrained``) <- ``rate``, ``spiking`` (neither imports the other)
+<- ``bridges``, ``analysis`` <- ``pipeline`` <- ``study`` <- the command line (``commands``,
+``cli``, the seed's ``spiking.eval_tasks`` entry point) <- the ``spikernn`` package itself
+(its lazy seed names).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ SOURCES = {"spikernn": "spikernn", "bridges": "spikernn.bridges",
 #: (layer name, rank) by module prefix; the longest matching prefix wins.
 LAYERS = {
     "spikernn._io": ("ground", 0), "spikernn._validate": ("ground", 0),
+    "spikernn._matheader": ("ground", 0),
     "spikernn._version": ("ground", 0), "spikernn._seeding": ("ground", 0),
     "spikernn.clock": ("ground", 0),
     "spikernn.tasks": ("ground", 0), "spikernn.artifact": ("ground", 0),

@@ -204,13 +204,17 @@ class Configured:
     """
 
     #: Refuse settings keys that :meth:`get_default_settings` does not name (the built-in
-    #: tasks; a custom task may take any keys).
+    #: tasks; a custom task may take any keys), except :attr:`seed_setting_keys`.
     strict_settings: ClassVar[bool] = False
+    #: Keys the seed project's settings dicts carry for the model, not the task (its
+    #: training loop reads ``settings['taus']``); accepted by strict tasks too.
+    seed_setting_keys: ClassVar[frozenset[str]] = frozenset({"taus"})
 
     def __init__(self, settings: Mapping[str, Any] | None = None, seed: SeedLike = None):
         defaults = self.get_default_settings()
         if self.strict_settings:
-            unknown = sorted(set(settings or {}) - set(defaults), key=str)
+            unknown = sorted(set(settings or {}) - set(defaults) - self.seed_setting_keys,
+                             key=str)
             if unknown:
                 raise ValueError(f"settings: expected keys from {sorted(defaults)}, got "
                                  f"unknown key(s) {unknown} for {type(self).__name__}")
