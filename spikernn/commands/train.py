@@ -16,10 +16,11 @@ import sys
 from pathlib import Path
 
 from .._validate import check_device
+from ..pipeline.train import train_model
 from ..rate.compat import SEED_TRAIN_FLAGS, str2bool
 from ..rate.model import RNNConfig, set_gpu
-from ..rate.training import Trainer, TrainingConfig, TrainingResult, resolve_seed
-from ..tasks import TaskFactory, normalize_task_name
+from ..rate.training import TrainingConfig, TrainingResult, resolve_seed
+from ..tasks import normalize_task_name
 from . import _args
 
 _MODEL = RNNConfig()
@@ -113,11 +114,6 @@ def _flags(name: str) -> tuple[str, ...]:
     return (name, SEED_TRAIN_FLAGS[name]) if name in SEED_TRAIN_FLAGS else (name,)
 
 
-def model_stem(task: str, N: int, seed: int) -> str:
-    """File name stem of a trained model: ``<task>_N<N>_seed<seed>``."""
-    return f"{normalize_task_name(task)}_N{N}_seed{seed}"
-
-
 def canonical_command(args: argparse.Namespace, seed: int) -> str:
     """The full ``spikernn train`` command line that reproduces this run."""
     parts = ["spikernn", "train", "--task", normalize_task_name(args.task), "--seed", str(seed),
@@ -150,27 +146,6 @@ def _task_settings(text: str | None) -> dict:
     return settings
 
 
-def _build_trainer(args: argparse.Namespace, seed: int, checkpoint: Path) -> Trainer:
-    if args.resume:
-        if not checkpoint.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint at {checkpoint}")
-        trainer = Trainer.from_checkpoint(checkpoint, device=args.device)
-        trainer.config = TrainingConfig(**{**trainer.config.to_dict(),
-                                           "max_trials": args.max_trials})
-        return trainer
-    task = TaskFactory.create_task(args.task, _task_settings(args.task_settings))
-    model_config = RNNConfig(N=args.N, P_inh=args.P_inh, P_rec=args.P_rec, som_N=args.som_N,
-                             w_dist=args.w_dist, gain=args.gain, apply_dale=args.apply_dale,
-                             activation=args.activation, taus=tuple(args.decay_taus),
-                             noise_std=args.noise_std, seed=seed, device=args.device)
-    config = TrainingConfig(batch_size=args.batch_size, lr=args.lr, loss_fn=args.loss_fn,
-                            max_trials=args.max_trials, min_trials=args.min_trials,
-                            eval_every=args.eval_every,
-                            eval_trials=args.eval_trials, loss_threshold=args.loss_threshold,
-                            acc_threshold=args.acc_threshold, num_threads=args.threads)
-    return Trainer(task, model_config, config)
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, print a summary and write the model files; see the module docstring."""
     if len(args.decay_taus) not in (1, 2):
@@ -181,17 +156,27 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.seed is None:
         raise ValueError("--resume: expected --seed (it names the checkpoint to continue)")
     seed = resolve_seed(args.seed)
-    out = Path(args.out)
-    stem = model_stem(args.task, args.N, seed)
-    checkpoint = out / f"{stem}.ckpt.pth"
-    trainer = _build_trainer(args, seed, checkpoint)
-    print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, batch size "
-          f"{trainer.config.batch_size}, seed {seed}", file=sys.stderr)
-    result = trainer.train(progress=not args.quiet, checkpoint=checkpoint)
-    artifact = trainer.to_artifact(command=canonical_command(args, seed))
-    paths = [artifact.save(out / f"{stem}{suffix}") for suffix in (".mat", ".pth")]
-    _print_summary(result, paths)
-    return 0 if result.converged else 1
+    model_config = RNNConfig(N=args.N, P_inh=args.P_inh, P_rec=args.P_rec, som_N=args.som_N,
+                             w_dist=args.w_dist, gain=args.gain, apply_dale=args.apply_dale,
+                             activation=args.activation, taus=tuple(args.decay_taus),
+                             noise_std=args.noise_std, seed=seed, device=args.device)
+    config = TrainingConfig(batch_size=args.batch_size, lr=args.lr, loss_fn=args.loss_fn,
+                            max_trials=args.max_trials, min_trials=args.min_trials,
+                            eval_every=args.eval_every,
+                            eval_trials=args.eval_trials, loss_threshold=args.loss_threshold,
+                            acc_threshold=args.acc_threshold, num_threads=args.threads)
+
+    def announce(trainer) -> None:
+        print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, batch size "
+              f"{trainer.config.batch_size}, seed {seed}", file=sys.stderr)
+
+    trained = train_model(args.task, model_config, config, args.out,
+                          task_settings=_task_settings(args.task_settings),
+                          resume=args.resume, progress=not args.quiet,
+                          command=canonical_command(args, seed), device=args.device,
+                          on_start=announce)
+    _print_summary(trained.result, list(trained.paths))
+    return 0 if trained.result.converged else 1
 
 
 def _print_summary(result: TrainingResult, paths: list[Path]) -> None:

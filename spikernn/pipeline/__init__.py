@@ -4,6 +4,8 @@ Plain functions with typed inputs and outputs, built on the core (:mod:`spikernn
 :mod:`spikernn.rate`, :mod:`spikernn.spiking`) and calling the bridges and the analysis:
 
 =================================  ====================================================
+:func:`train_model`                train (or resume) a rate RNN, write ``.mat``/``.pth``
+                                   -> :class:`TrainedModel`
 :func:`simulate_trials`            a task's trials through the converted network
                                    -> :class:`SimulatedTrials` (``result.trials``,
                                    ``result.clock``)
@@ -45,6 +47,7 @@ from .evaluate import (
 )
 from .export import FORMATS, export_result, file_format, parse_record, read_result
 from .run import TRAIN_MIN_TRIALS, RunConfig, RunResult, format_search, run_pipeline, source_model
+from .train import TrainedModel, model_stem, train_model
 from .trials import SimulatedTrials, scaling_factor_of, simulate_trials, spiking_network
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "RunResult",
     "SearchResult",
     "SimulatedTrials",
+    "TrainedModel",
     "analyze_file",
     "analyze_model",
     "crosscheck",
@@ -70,6 +74,7 @@ __all__ = [
     "format_metrics",
     "format_search",
     "format_summary",
+    "model_stem",
     "parse_record",
     "rate_readout",
     "read_result",
@@ -79,4 +84,5 @@ __all__ = [
     "simulate_trials",
     "source_model",
     "spiking_network",
+    "train_model",
 ]
