@@ -42,6 +42,7 @@ from ..artifact import (
 )
 from ..tasks import as_generator
 from .compat import SeedNetworkAPI
+from .recurrence import run_recurrence
 
 #: Accepted spellings of the activation names (the seed port calls ReLU 'clipped_relu').
 _ACTIVATION_ALIASES = {"clipped_relu": "relu"}
@@ -61,13 +62,32 @@ def normalize_activation(name: str) -> str:
 
 
 def activation_fn(name: str):
-    """The rate function phi for ``name``: sigmoid, ReLU clamped to [0, 20], softplus <= 20."""
+    """The rate function phi for ``name``: sigmoid, ReLU clamped to [0, 20], softplus <= 20.
+
+    ``phi(x)`` returns a new tensor; ``phi(x, out=buffer)`` writes into ``buffer``.
+    """
     key = normalize_activation(name)
     if key == "sigmoid":
         return torch.sigmoid
     if key == "relu":
-        return lambda x: torch.clamp(x, 0.0, RATE_CLAMP)
-    return lambda x: torch.clamp(nn.functional.softplus(x), max=RATE_CLAMP)
+        return lambda x, out=None: torch.clamp(x, 0.0, RATE_CLAMP, out=out)
+    return _softplus_clamped
+
+
+def _softplus_clamped(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    r = torch.clamp(nn.functional.softplus(x), max=RATE_CLAMP)
+    return r if out is None else out.copy_(r)
+
+
+def activation_derivative(name: str):
+    """phi'(x) for ``name`` as ``dphi(x, r)`` with ``r = phi(x)`` (autograd's convention at
+    the clamps: slope 1 on the closed interval, 0 outside)."""
+    key = normalize_activation(name)
+    if key == "sigmoid":
+        return lambda x, r: r * (1.0 - r)
+    if key == "relu":
+        return lambda x, r: ((x >= 0.0) & (x <= RATE_CLAMP)).to(x.dtype)
+    return lambda x, r: torch.sigmoid(x) * (nn.functional.softplus(x) <= RATE_CLAMP)
 
 
 def set_gpu(gpu: str | int = "0", frac: float = 1.0) -> torch.device:
@@ -420,7 +440,7 @@ class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's 
         if taus is not None or training_params is not None or settings is not None:
             return self.seed_forward(stimulus, self.config.taus if taus is None else taus,
                                      training_params or {}, settings or {"T": stimulus.shape[-1]})
-        u = torch.as_tensor(stimulus, dtype=torch.float32, device=self.device)
+        u = torch.as_tensor(stimulus, dtype=self.w.dtype, device=self.device)
         if u.ndim == 2:
             u = u.unsqueeze(0)
         if u.ndim != 3 or u.shape[1] != self.config.n_inputs:
@@ -440,21 +460,21 @@ class FR_RNN_dale(SeedNetworkAPI, nn.Module):  # noqa: N801 (the seed project's 
         """
         phi = activation_fn(activation)
         std = self.config.noise_std if noise_std is None else float(noise_std)
-        B, _, T = u.shape
+        B, n_in, T = u.shape
+        dtype = self.w.dtype
         w_scaled = self.effective_weights().t() * alpha           # r @ w_scaled = alpha*(W r)
-        x = torch.randn(B, self.N, generator=generator, device=self.device) * X0_STD
-        noise = torch.randn(T - 1, B, self.N, generator=generator, device=self.device) * std
-        # external drive of step t = 1..T-1: alpha * W_in u[t-1] + noise
-        drive = torch.einsum("bit,ni->tbn", u[:, :, :-1], self.w_in) * alpha + noise
-        decay = 1.0 - alpha
-        xs, rs = [x], [phi(x)]
-        for d in drive.unbind(0):
-            x = torch.addmm(torch.addcmul(d, decay, x), rs[-1], w_scaled)
-            xs.append(x)
-            rs.append(phi(x))
-        rates = torch.stack(rs, dim=1)
-        outputs = rates @ self.w_out[0] + self.b_out
-        return outputs, rates, torch.stack(xs, dim=1)
+        x0 = torch.randn(B, self.N, generator=generator, device=self.device, dtype=dtype)
+        x0 = x0 * X0_STD
+        noise = torch.randn(T - 1, B, self.N, generator=generator, device=self.device,
+                            dtype=dtype)
+        # external drive of step t = 1..T-1: noise + u[t-1] @ (alpha * W_in)^T, in place
+        u_steps = u[:, :, :-1].permute(2, 0, 1).reshape(-1, n_in)  # ((T-1) B, n_inputs)
+        drive = noise.mul_(std)
+        drive.view(-1, self.N).addmm_(u_steps, (self.w_in * alpha[:, None]).t())
+        xs, rs = run_recurrence(drive, x0, 1.0 - alpha, w_scaled, phi,
+                                activation_derivative(activation))
+        outputs = (rs @ self.w_out[0] + self.b_out).t()
+        return outputs, rs.transpose(0, 1), xs.transpose(0, 1)
 
     # -- the seed project's methods ------------------------------------------------------
     def load_net(self, model_dir: str | os.PathLike) -> FR_RNN_dale:
