@@ -23,6 +23,7 @@ def test_train_writes_model_files_and_exits_1_when_not_converged(tmp_path, capsy
     art = load_model(tmp_path / "go_nogo_N30_seed3.mat")
     assert art.task == "go_nogo" and art.N == 30 and art.seed == 3
     assert art.training["command"].startswith("spikernn train --task go_nogo --seed 3 --N 30")
+    assert " --threads 1 " in art.training["command"] and art.training["torch_threads"] == 1
     assert art.training["trials"] == 32
     from_pth = load_model(tmp_path / "go_nogo_N30_seed3.pth")
     assert (from_pth.w == art.w).all() and from_pth.training == art.training

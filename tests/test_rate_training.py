@@ -87,6 +87,19 @@ def test_same_seed_same_model_and_other_seed_differs():
     assert not torch.equal(a.model.w, c.model.w)
 
 
+def test_thread_count_does_not_change_the_numbers():
+    # N = 200 and batch 16, so that torch's and MKL's kernels do run on several threads
+    def run(threads):
+        trainer = Trainer("go_nogo", create_default_config(N=200, seed=0), TrainingConfig(
+            max_trials=64, eval_every=32, num_threads=threads))
+        trainer.train(progress=False)
+        assert trainer.training_record()["torch_threads"] == threads
+        return trainer
+
+    one, two = run(1), run(2)
+    _assert_same_state(one, two)
+
+
 def test_evaluation_frequency_does_not_change_the_trajectory():
     a, b = _short(eval_every=16), _short(eval_every=24)
     a.train(progress=False)

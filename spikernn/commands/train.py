@@ -88,9 +88,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="stop when the mean evaluation loss is below this (%(default)s)")
     t.add_argument("--acc-threshold", type=float, default=_TRAIN.acc_threshold,
                    help="... and the evaluation accuracy is at least this (%(default)s)")
-    t.add_argument("--threads", type=int, default=1,
+    t.add_argument("--threads", type=int, default=_TRAIN.num_threads,
                    help="torch CPU threads during training (%(default)s; fastest on small "
-                        "networks)")
+                        "networks; the numbers do not depend on it, see the README)")
     t.add_argument("--resume", action="store_true",
                    help="continue from the checkpoint in OUT written by an interrupted run "
                         "with the same task, N and seed")
@@ -127,7 +127,8 @@ def canonical_command(args: argparse.Namespace, seed: int) -> str:
              "--eval-every", str(args.eval_every),
              "--eval-trials", str(args.eval_trials),
              "--loss-threshold", str(args.loss_threshold),
-             "--acc-threshold", str(args.acc_threshold), "--device", args.device]
+             "--acc-threshold", str(args.acc_threshold), "--threads", str(args.threads),
+             "--device", args.device]
     if args.task_settings:
         parts += ["--task-settings", args.task_settings]
     return shlex.join(parts)

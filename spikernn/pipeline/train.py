@@ -62,7 +62,8 @@ def train_model(task: str, model_config: RNNConfig, config: TrainingConfig,
     task_settings : mapping, optional
         Overrides of the task's settings.
     resume : bool
-        Continue from the checkpoint (its configuration, with ``config.max_trials``).
+        Continue from the checkpoint (its configuration, with ``config.max_trials`` and
+        ``config.num_threads``, which does not change the numbers).
     progress : bool
         Show a progress bar.
     command : str, optional
@@ -89,7 +90,8 @@ def train_model(task: str, model_config: RNNConfig, config: TrainingConfig,
             raise FileNotFoundError(f"--resume: no checkpoint at {checkpoint}")
         trainer = Trainer.from_checkpoint(checkpoint, device=device)
         trainer.config = TrainingConfig(**{**trainer.config.to_dict(),
-                                           "max_trials": config.max_trials})
+                                           "max_trials": config.max_trials,
+                                           "num_threads": config.num_threads})
     else:
         trainer = Trainer(TaskFactory.create_task(task, dict(task_settings or {})),
                           model_config, config)

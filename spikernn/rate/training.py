@@ -270,6 +270,8 @@ class Trainer:
         self.converged = False
         self.elapsed_s = 0.0
         self._since_eval: list[float] = []
+        #: torch CPU threads of the latest :meth:`train` call (None before the first).
+        self.threads_used: int | None = None
 
     def __repr__(self) -> str:
         return (f"Trainer(task={self.task.name!r}, model={self.model!r}, "
@@ -339,6 +341,7 @@ class Trainer:
         with torch_threads(self.config.num_threads, self.model.device), tqdm(
                 total=cap, initial=min(self.trials, cap), disable=not progress,
                 unit="trial", desc=f"train {self.task.name}", leave=False) as bar:
+            self.threads_used = torch.get_num_threads()
             while not self.converged and self.trials < cap:
                 start = time.perf_counter()
                 before = self.trials
@@ -375,7 +378,8 @@ class Trainer:
         return {"settings": self.config.to_dict(), "model_config": self.model.config.to_dict(),
                 "history": self.history.to_dict(), "converged": self.converged,
                 "trials": self.trials, "updates": self.updates,
-                "elapsed_s": self.elapsed_s, "optimizer": "adam"}
+                "elapsed_s": self.elapsed_s, "optimizer": "adam",
+                "torch_threads": self.threads_used}
 
     def to_artifact(self, **training_extra: Any) -> ModelArtifact:
         """The model as a :class:`ModelArtifact` with task and training metadata."""
