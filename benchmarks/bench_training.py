@@ -9,15 +9,20 @@ Measures, in one process on the same network (Go/NoGo, N = 200, sigmoid, taus 4.
    - :class:`spikernn.rate.Trainer` with ``batch_size=1`` (same protocol, vectorised step);
    - :class:`spikernn.rate.Trainer` with its default batch size;
 2. time from random initialisation to the paper's criteria (mean loss over 100 evaluation
-   trials < 7 and accuracy >= 95%, checked every 100 trials) for several seeds.
+   trials < 7 and accuracy >= 95%, checked every 100 trials) for several seeds, wall and CPU,
+   each against the time the reference loop (timed in the same run, on the same task and N)
+   needs for the same number of training trials (its evaluations not counted);
+3. with ``--mante``, the same for Mante (context-dependent integration), N = 250.
 
-Run: ``python benchmarks/bench_training.py [--seeds 5] [--mante]``. Wall times depend on
-what else runs on the machine; the throughput ratio is measured in the same run.
+Run: ``python benchmarks/bench_training.py [--seeds 5] [--mante] [--mante-seeds 3]``. Wall
+times depend on what else runs on the machine (the load average is printed); the ratios are
+measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -25,7 +30,7 @@ import numpy as np
 import torch
 
 from spikernn.rate import FR_RNN_dale, Trainer, TrainingConfig, create_default_config
-from spikernn.tasks import GoNogoTask
+from spikernn.tasks import TaskFactory
 
 
 def reference_update(net: FR_RNN_dale, optimizer: torch.optim.Optimizer, u: np.ndarray,
@@ -55,17 +60,20 @@ def reference_update(net: FR_RNN_dale, optimizer: torch.optim.Optimizer, u: np.n
     return float(loss.detach())
 
 
-def reference_throughput(n_trials: int, seed: int = 0) -> float:
-    """Trials per second of the faithful batch-1 loop (training updates only)."""
+def reference_seconds_per_trial(task: str, N: int, n_trials: int, seed: int = 0) -> float:
+    """Seconds per training trial of the faithful batch-1 loop on ``task`` with N units."""
     torch.manual_seed(seed)
-    net = FR_RNN_dale.from_config(create_default_config(N=200, seed=seed))
+    task_obj = TaskFactory.create_task(task)
+    net = FR_RNN_dale.from_config(create_default_config(N=N, n_inputs=task_obj.n_inputs,
+                                                        seed=seed))
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=0.01)
-    batch = GoNogoTask().sample_batch(n_trials, rng=seed)
-    reference_update(net, optimizer, batch.stimulus[0], batch.target[0])   # warm-up
+    batch = task_obj.sample_batch(n_trials + 1, rng=seed)
+    trials = list(zip(batch.stimulus, batch.target, strict=True))
+    reference_update(net, optimizer, *trials[0])                          # warm-up
     start = time.perf_counter()
-    for u, z in zip(batch.stimulus, batch.target, strict=True):
+    for u, z in trials[1:]:
         reference_update(net, optimizer, u, z)
-    return n_trials / (time.perf_counter() - start)
+    return (time.perf_counter() - start) / n_trials
 
 
 def trainer_throughput(batch_size: int, n_trials: int, seed: int = 0) -> float:
@@ -81,50 +89,72 @@ def trainer_throughput(batch_size: int, n_trials: int, seed: int = 0) -> float:
 
 
 def time_to_criteria(task: str, N: int, seed: int, batch_size: int | None = None
-                     ) -> tuple[float, int, bool]:
-    """Wall time (s), trials and success of a run from random init to the criteria."""
+                     ) -> tuple[float, float, int, bool]:
+    """Wall and CPU time (s), trials and success of a run from random init to the criteria."""
     config = TrainingConfig() if batch_size is None else TrainingConfig(batch_size=batch_size)
     trainer = Trainer(task, create_default_config(N=N, seed=seed), config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = trainer.train(progress=False)
-    return time.perf_counter() - start, result.trials, result.converged
+    return (time.perf_counter() - start, time.process_time() - cpu, result.trials,
+            result.converged)
+
+
+def criteria_table(task: str, N: int, seeds: int, target_s: float, ref_s: float,
+                   batch_size: int | None = None) -> None:
+    """Time to the criteria for ``seeds`` seeds, against the reference loop's time for the
+    same number of training trials (``ref_s`` seconds per trial, this run)."""
+    label = f"{task} N={N}" + ("" if batch_size is None else f", batch {batch_size}")
+    print(f"\nTime to the paper's criteria, {label} (target: median < {target_s:g} s wall)")
+    print(f"{'seed':>4s} {'trials':>7s} {'converged':>9s} {'wall (s)':>9s} {'CPU (s)':>8s} "
+          f"{'ref. loop (s)':>13s} {'x ref.':>7s}")
+    walls, cpus, ratios = [], [], []
+    for seed in range(seeds):
+        wall, cpu, trials, ok = time_to_criteria(task, N, seed, batch_size)
+        ref = trials * ref_s
+        walls.append(wall)
+        cpus.append(cpu)
+        ratios.append(ref / wall)
+        print(f"{seed:4d} {trials:7d} {ok!s:>9s} {wall:9.1f} {cpu:8.1f} {ref:13.0f} "
+              f"{ref / wall:7.1f}")
+    median = statistics.median(walls)
+    print(f"{label}: median {median:.1f} s wall ({statistics.median(cpus):.1f} s CPU) over "
+          f"{seeds} seed(s), {statistics.median(ratios):.0f}x the reference loop; target "
+          f"< {target_s:g} s: {'met' if median < target_s else 'NOT met'}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="seeds for time to criteria")
+    parser.add_argument("--seeds", type=int, default=5, help="Go/NoGo seeds for time to criteria")
     parser.add_argument("--throughput-trials", type=int, default=64,
                         help="trials timed per throughput measurement")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=None,
                         help="batch sizes for time to criteria (default: the trainer's)")
     parser.add_argument("--mante", action="store_true",
-                        help="also time one Mante N = 250 run to the criteria")
+                        help="also time Mante N = 250 runs to the criteria")
+    parser.add_argument("--mante-seeds", type=int, default=3, help="seeds for --mante")
     args = parser.parse_args()
     torch.set_num_threads(1)
     default_b = TrainingConfig().batch_size
+    print(f"load average at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs")
 
-    print("Go/NoGo N=200 training throughput (1 torch thread)")
-    ref = reference_throughput(max(8, args.throughput_trials // 4))
-    rows = [("faithful batch-1 loop (original protocol)", ref),
+    print("\nGo/NoGo N=200 training throughput (1 torch thread)")
+    ref_go = reference_seconds_per_trial("go_nogo", 200, max(8, args.throughput_trials // 4))
+    rows = [("faithful batch-1 loop (original protocol)", 1 / ref_go),
             ("Trainer batch_size=1", trainer_throughput(1, args.throughput_trials // 2)),
             (f"Trainer batch_size={default_b} (default)",
              trainer_throughput(default_b, 4 * args.throughput_trials))]
     print(f"{'loop':45s} {'trials/s':>10s} {'x reference':>12s}")
     for name, rate in rows:
-        print(f"{name:45s} {rate:10.1f} {rate / ref:12.1f}")
+        print(f"{name:45s} {rate:10.1f} {rate * ref_go:12.1f}")
 
-    print("\nTime to the paper's criteria, Go/NoGo N=200")
-    print(f"{'batch':>5s} {'seed':>4s} {'trials':>7s} {'converged':>9s} {'time (s)':>9s}")
-    for b in args.batch_sizes or [default_b]:
-        times = []
-        for seed in range(args.seeds):
-            wall, trials, ok = time_to_criteria("go_nogo", 200, seed, b)
-            times.append(wall)
-            print(f"{b:5d} {seed:4d} {trials:7d} {ok!s:>9s} {wall:9.1f}")
-        print(f"batch {b}: median {statistics.median(times):.1f} s over {len(times)} seeds")
+    for b in args.batch_sizes or [None]:
+        criteria_table("go_nogo", 200, args.seeds, 15.0, ref_go, b)
     if args.mante:
-        wall, trials, ok = time_to_criteria("mante", 250, 0)
-        print(f"\nMante N=250 seed 0: {trials} trials, converged={ok}, {wall:.1f} s")
+        ref_mante = reference_seconds_per_trial("mante", 250, 4)
+        print(f"\nfaithful batch-1 loop, Mante N=250: {ref_mante:.2f} s per trial")
+        criteria_table("mante", 250, args.mante_seeds, 60.0, ref_mante)
+    print(f"\nload average at end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":
