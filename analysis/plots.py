@@ -7,6 +7,7 @@ backend needed) and written atomically. Times are in seconds, rates in Hz.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,8 +52,9 @@ def plot_analysis(result: SimulationResult, summary: Mapping[str, Any],
     Returns
     -------
     list of pathlib.Path
-        ``<prefix>spikes.png``, ``<prefix>population.png``, ``<prefix>statistics.png`` and,
-        with ``rate_result``, ``<prefix>rate_vs_spiking.png``.
+        ``<prefix>spikes.png``, ``<prefix>population.png``, ``<prefix>statistics.png``,
+        with ``rate_result`` ``<prefix>rate_vs_spiking.png``, and with viziphant installed
+        ``<prefix>viziphant.png`` (:func:`viziphant_figure`).
 
     Examples
     --------
@@ -66,7 +68,40 @@ def plot_analysis(result: SimulationResult, summary: Mapping[str, Any],
                "statistics": statistics_figure(summary)}
     if traces is not None:
         figures["rate_vs_spiking"] = comparison_figure(traces, summary)
+    with contextlib.suppress(ImportError):  # viziphant is the optional extra 'viziphant'
+        figures["viziphant"] = viziphant_figure(result)
     return [save_figure(fig, out / f"{prefix}{name}.png") for name, fig in figures.items()]
+
+
+def viziphant_figure(result: SimulationResult, trial: int = 0) -> Figure:
+    """Viziphant's raster (excitatory then inhibitory units) and ISI histograms of one trial.
+
+    Raises
+    ------
+    ImportError
+        Without viziphant (``pip install 'spikernn[viziphant]'``).
+    """
+    import quantities as pq
+    from viziphant.rasterplot import rasterplot
+    from viziphant.statistics import plot_isi_histogram
+
+    from .statistics import result_spiketrains
+
+    trains = result_spiketrains(result)[trial]
+    exc = np.asarray(result.exc, dtype=bool)
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    raster, isi = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    populations = [[t for t, e in zip(trains, exc, strict=True) if e == flag]
+                   for flag in (True, False)]
+    rasterplot([group for group in populations if group], axes=raster, s=2,
+               color=[COLORS[k] for k, group in zip(("exc", "inh"), populations, strict=True)
+                      if group],
+               title=f"trial {trial} (viziphant): E (bottom) and I units")
+    active = [group for group in populations if sum(len(t) for t in group) > 1]
+    if active:
+        plot_isi_histogram(active, axes=isi, bin_size=2 * pq.ms, cutoff=100 * pq.ms,
+                           legend=["E", "I"][:len(active)] if len(active) == 2 else None)
+    return fig
 
 
 def _first_trial_of_each_type(result: SimulationResult) -> dict[str, int]:

@@ -323,7 +323,7 @@ def test_analyze_summary_is_json_and_matches_direct_computation(tmp_path):
     assert set(psth_go) == {"all", "E", "I"} and len(psth_go["all"]) == 5     # 20 ms bins
     files = plot_analysis(result, summary, tmp_path)
     assert [f.name for f in files] == ["analysis_spikes.png", "analysis_population.png",
-                                       "analysis_statistics.png"]
+                                       "analysis_statistics.png", "analysis_viziphant.png"]
     assert all(f.stat().st_size > 10_000 for f in files)
 
 
