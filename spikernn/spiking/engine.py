@@ -492,8 +492,9 @@ def simulate(net: NetworkTensors, stimuli: torch.Tensor, scaling_factors: torch.
         The network (unscaled weights, decay constants in s), on the simulation device and
         dtype.
     stimuli : torch.Tensor, shape (B, n_inputs, T)
-        Rate-time-base inputs; sample ``j`` is held for ``hold = round(dt_ms / 1000 / dt)``
-        steps; ``n_steps = T * hold``.
+        Rate-time-base inputs; sample ``j`` is held for ``hold`` steps, the
+        ``steps_per_rate_step`` of :func:`spikernn.clock.time_base` (``dt`` must divide
+        ``dt_ms``); ``n_steps = T * hold``.
     scaling_factors : torch.Tensor, shape (B,)
         Scaling factor ``s_b`` (> 0) of each trial.
     params : LIFParams, optional
