@@ -202,8 +202,9 @@ def locked(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT_S) -> Iterator
         with FileLock(lock_path, timeout=timeout):
             yield
     except Timeout:
-        raise TimeoutError(f"{path}: another process has held {lock_path} for {timeout:g} s; "
-                           "wait for it to finish") from None
+        held = "holds" if timeout == 0 else f"has held for {timeout:g} s"
+        raise TimeoutError(f"{path}: another process {held} the lock {lock_path}; wait for it "
+                           "to finish") from None
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._io import check_writable
 from ..pipeline import export_result, file_format, parse_record, simulate_trials
 from ..pipeline.export import FORMATS
 from ..spiking.result import RECORDABLE
@@ -74,6 +75,7 @@ def nwb_metadata(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Simulate and export; print where the file went."""
     fmt = file_format(args.out, args.format)
+    check_writable(args.out, "--out")  # before simulating
     sim = simulate_trials(args.model, args.task, args.n_trials, args.seed,
                           scaling_factor=args.scaling_factor, device=args.device,
                           record=parse_record(args.record), record_every=args.record_every)

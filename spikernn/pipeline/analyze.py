@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._io import write_json
+from .._io import check_output_folder, check_writable, write_json
 from ..artifact import ModelArtifact
 from ..clock import time_base
 from ..rate.simulate import RateResult, run_rate_model
@@ -80,6 +80,9 @@ def analyze_model(model: ModelArtifact | str | os.PathLike, out_dir: str | os.Pa
     from spikernn.analysis.plots import plot_analysis
     from spikernn.analysis.summary import analyze
 
+    check_output_folder(out_dir, "out_dir")  # before simulating
+    if export_path is not None:
+        check_writable(export_path, "export_path")
     model, _ = resolve_model(model)
     sim = simulate_trials(model, task, n_trials, seed, scaling_factor=scaling_factor,
                           device=device, record=("rates",),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._io import write_json
+from .._io import check_output_folder, write_json
 from .._validate import check_device, check_n_trials, check_seed
 from ..artifact import ModelArtifact
 from ..rate.simulate import run_rate_model
@@ -134,6 +134,9 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | AbstractTask 
                                        dtype=dtype)
     the_task = task if isinstance(task, AbstractTask) else task_for_model(model, task,
                                                                           task_settings)
+    out_dir = _output_dir(output_dir, path, task_name_of(the_task))
+    if out_dir is not None:
+        check_output_folder(out_dir, "output_dir")  # before simulating
     sim, rate_output = None, None
     if overrides_evaluate_performance(the_task):
         metrics = dict(the_task.evaluate_performance(net, n_trials))
@@ -154,7 +157,6 @@ def evaluate(model: ModelArtifact | str | os.PathLike, task: str | AbstractTask 
                                 sim.batch.trial_types)
         metrics["rate_accuracy"] = rate["overall_accuracy"]
         metrics["rate_accuracy_by_type"] = rate["accuracy_by_type"]
-    out_dir = _output_dir(output_dir, path, task_label)
     figures: list[Path] = []
     if out_dir is not None and save_plots and sim is not None:
         figures = evaluation_figures(the_task, sim, rate_output, out_dir,

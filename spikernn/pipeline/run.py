@@ -17,6 +17,7 @@ on fresh trials, and writes everything into one folder::
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
@@ -24,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._io import write_json
+from .._io import check_output_folder, locked, write_json
+from .._validate import check_device, check_int, check_n_trials, check_seed
+from .._version import __version__
 from ..artifact import ModelArtifact, load_model
 from ..spiking.search import SearchResult, lambda_grid_search
 from ..tasks import TaskFactory, normalize_task_name
@@ -135,29 +138,42 @@ def run_pipeline(config: RunConfig) -> RunResult:
     ValueError
         An unknown task or a bad value, before anything is written.
     """
-    if config.analysis_trials < 0:
-        raise ValueError(f"analysis_trials: expected >= 0, got {config.analysis_trials}")
+    # everything is checked before anything is written
+    check_int(config.analysis_trials, "analysis_trials", 0)
+    check_seed(config.seed)
+    check_n_trials(config.n_trials)
+    check_device(config.device)
     start = time.perf_counter()
     name = normalize_task_name(config.task)
-    TaskFactory.get_task_class(name)  # unknown task: fail before writing anything
-    out = Path(config.out_dir if config.out_dir is not None else f"spikernn-run-{name}")
+    TaskFactory.get_task_class(name)  # unknown task
+    out = check_output_folder(config.out_dir if config.out_dir is not None
+                              else f"spikernn-run-{name}", "out_dir")
     artifact = source_model(name, config.model, config.train, config.seed, config.device,
                             config.progress)
-    model_path = artifact.save(out / f"{name}_model.mat")
-    search = lambda_grid_search(model_path, name, config.n_trials, seed=config.seed,
-                                device=config.device, progress=config.progress)
-    write_json(out / "search_results.json", search.to_dict())
-    evaluation = evaluate(model_path, name, config.n_trials, config.seed + 1, output_dir=out,
-                          device=config.device)
-    metrics = evaluation.metrics
-    lines = [format_search(search), format_metrics(metrics)]
-    analysis = None
-    if config.analysis_trials > 0:
-        analysis = analyze_model(model_path, out / "analysis", name, config.analysis_trials,
-                                 seed=config.seed + 2, device=config.device,
-                                 export_path=out / "trials.nwb",
-                                 nwb_metadata=config.nwb_metadata)
-        lines.append(format_summary(analysis.summary))
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out / MANIFEST_FILE, timeout=0):  # one run per folder at a time
+        owned = _clear_previous_run(out, keep=(f"{name}_model.mat", f"{name}_model.search.json"))
+        model_path = artifact.save(out / f"{name}_model.mat")
+        search = lambda_grid_search(model_path, name, config.n_trials, seed=config.seed,
+                                    device=config.device, progress=config.progress)
+        owned += [model_path, search.results_path, write_json(out / "search_results.json",
+                                                              search.to_dict())]
+        _write_manifest(out, owned, config, done=False)
+        evaluation = evaluate(model_path, name, config.n_trials, config.seed + 1,
+                              output_dir=out, device=config.device)
+        owned += [evaluation.metrics_path, *evaluation.figures]
+        _write_manifest(out, owned, config, done=False)
+        metrics = evaluation.metrics
+        lines = [format_search(search), format_metrics(metrics)]
+        analysis = None
+        if config.analysis_trials > 0:
+            analysis = analyze_model(model_path, out / "analysis", name, config.analysis_trials,
+                                     seed=config.seed + 2, device=config.device,
+                                     export_path=out / "trials.nwb",
+                                     nwb_metadata=config.nwb_metadata)
+            owned += list(analysis.files)
+            lines.append(format_summary(analysis.summary))
+        _write_manifest(out, owned, config, done=True)
     elapsed = time.perf_counter() - start
     gap = metrics.get("rate_accuracy", 0.0) - metrics["overall_accuracy"]
     if gap > 0.05:
@@ -166,6 +182,43 @@ def run_pipeline(config: RunConfig) -> RunResult:
                      "converted)")
     lines.append(f"spikernn run finished in {elapsed:.1f} s; outputs in {out}")
     return RunResult(out, model_path, search, evaluation, analysis, elapsed, "\n".join(lines))
+
+
+#: The run folder's record of the files the run wrote (a rerun removes them first).
+MANIFEST_FILE = "run-manifest.json"
+
+
+def _clear_previous_run(out: Path, keep: tuple[str, ...]) -> list[Path]:
+    """Remove the files an earlier run listed in ``out``'s manifest, except ``keep`` (the
+    model and its per-factor search results, from which a rerun resumes); return the kept
+    ones that exist (this run owns them too). Files the manifest does not list are never
+    touched."""
+    manifest = out / MANIFEST_FILE
+    try:
+        listed = json.loads(manifest.read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        listed = []
+    kept = []
+    for name in listed if isinstance(listed, list) else []:
+        path = out / str(name)
+        if ".." in Path(str(name)).parts or Path(str(name)).is_absolute() or not path.is_file():
+            continue  # never outside the folder
+        if str(name) in keep:
+            kept.append(path)
+        else:
+            path.unlink()
+    return kept
+
+
+def _write_manifest(out: Path, owned: list, config: RunConfig, done: bool) -> None:
+    files = sorted({str(Path(p).relative_to(out)) for p in owned
+                    if p is not None and Path(p).is_file() and Path(p).is_relative_to(out)})
+    write_json(out / MANIFEST_FILE, {
+        "files": files, "finished": done, "spikernn_version": __version__,
+        "task": config.task, "n_trials": config.n_trials, "seed": config.seed,
+        "device": str(config.device), "analysis_trials": config.analysis_trials,
+        "model": None if config.model is None or isinstance(config.model, ModelArtifact)
+        else str(config.model), "train": config.train})
 
 
 def source_model(task: str, model: ModelArtifact | str | os.PathLike | None = None,
