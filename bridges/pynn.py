@@ -2,7 +2,9 @@
 
 What works here (PyNN 0.13, NEST 3.10 from the registry): ``pyNN.nest`` drives NEST 3.10
 with its standard models; it warns that it cannot build its own NEST extension modules
-(no ``nest-config``), which this export does not need.
+(no ``nest-config``), which this export does not need. Seen here: importing NEST before
+torch crashed a pytest process (segmentation fault); importing spikernn (torch) first, as
+this module does, works.
 
 The network, in PyNN's units (ms, mV, nA, nF):
 
