@@ -50,6 +50,7 @@ def run_block(k0, k1, fc, ic, v, last, syn, rise, inv_s, stim, w_in, kick_w, gai
         vb, lb, sb, rb = v[b], last[b], syn[b], rise[b]
         inv = inv_s[b]
         drive = np.empty(n, v.dtype)
+        zero = np.zeros(n, v.dtype)
         spk = np.empty(n, np.int64)
         count = 0
         _drive(stim, b, k0 // hold, w_in, bias, drive)
@@ -57,25 +58,25 @@ def run_block(k0, k1, fc, ic, v, last, syn, rise, inv_s, stim, w_in, kick_w, gai
             if k % hold == 0 and k != k0:
                 _drive(stim, b, k // hold, w_in, bias, drive)
             # steps 1-3: integrate the units that are not refractory, then the noise
+            ready = k - refr  # a unit integrates if it last spiked before step k - R
+            if noise_kind == 1:
+                z = pool[offsets[b, k // nblock] + (k % nblock) * n:]
+            elif noise_kind == 2:
+                z = block_noise[b, k - k0]
+            else:
+                z = zero
             if qif:
                 for i in range(n):
                     x = vb[i]
-                    if k - lb[i] > refr:
+                    if lb[i] < ready:
                         x = x + leak * ((sb[i] + drive[i]) + x * x)
-                    vb[i] = x
+                    vb[i] = x + z[i]
             else:
                 for i in range(n):
                     x = vb[i]
-                    if k - lb[i] > refr:
+                    if lb[i] < ready:
                         x = x + leak * ((sb[i] + drive[i]) - x)
-                    vb[i] = x
-            if noise_kind == 1:
-                base = offsets[b, k // nblock] + (k % nblock) * n
-                for i in range(n):
-                    vb[i] = vb[i] + pool[base + i]
-            elif noise_kind == 2:
-                for i in range(n):
-                    vb[i] = vb[i] + block_noise[b, k - k0, i]
+                    vb[i] = x + z[i]
             # step 4: perturbation
             if kick_on <= k < kick_end:
                 mv = kick_mv[b, k - kick_on]
@@ -91,7 +92,6 @@ def run_block(k0, k1, fc, ic, v, last, syn, rise, inv_s, stim, w_in, kick_w, gai
             if double:
                 for i in range(2 * n):
                     sb[i] = rb[i] + sb[i] * decay[i]
-                for i in range(2 * n):
                     rb[i] = rb[i] * rise_decay
                 target = rb
             else:
