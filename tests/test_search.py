@@ -129,7 +129,7 @@ def test_interrupted_search_leaves_the_file_intact_and_resumes(tmp_path):
     fresh_dir = tmp_path / "fresh"
     fresh_dir.mkdir()
     fresh = lambda_grid_search(tiny_model_file(fresh_dir), "go_nogo", 6, TWO_FACTORS,
-                               memory_budget_mb=ONE_FACTOR_MB, progress=False)
+                               progress=False)  # default budget: both factors in one call
     assert np.array_equal(fresh.accuracies, resumed.accuracies)
 
 
