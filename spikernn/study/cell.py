@@ -8,6 +8,7 @@ a Dask worker on another machine) in any order. Its folder::
 
     <out>/cells/<condition>__r<replicate>/
         settings.json        the cell's exact settings, seed and identity (settings hash)
+        attempts             one line per start: worker (host:pid) and UTC time
         train.ckpt.pth       training checkpoint (a restarted cell resumes from it)
         model.mat            the trained model with its search result (opt_scaling_factor,
                              scaling_factors, all_perfs)
@@ -43,6 +44,8 @@ from .._version import __version__
 RECORD_FORMAT = 1
 RECORD_FILE = "record.json"
 SETTINGS_FILE = "settings.json"
+#: One line per start of the cell: the worker (``host:pid``) and the UTC time.
+ATTEMPTS_FILE = "attempts"
 #: Stage names, in order; each gets a ``<stage>_s`` time in the record.
 STAGES = ("train", "search", "evaluate")
 
@@ -137,11 +140,11 @@ def run_cell(cell: Cell, out_dir: str | os.PathLike) -> dict[str, Any]:
     if is_finished(existing, cell):
         return existing
     _prepare_folder(folder, cell)
-    attempt = _count_attempt(folder)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    attempt = _log_attempt(folder, worker)
     start, cpu_start = time.perf_counter(), time.process_time()
     record: dict[str, Any] = {"format": RECORD_FORMAT, **cell.identity(), "attempt": attempt,
-                              "worker": f"{socket.gethostname()}:{os.getpid()}",
-                              "versions": versions()}
+                              "worker": worker, "versions": versions()}
     try:
         record.update(_stages(cell, folder))
         record["status"] = "ok"
@@ -185,16 +188,18 @@ def _prepare_folder(folder: Path, cell: Cell) -> None:
         write_json(settings_file, {"format": RECORD_FORMAT, **cell.identity()})
 
 
-def _count_attempt(folder: Path) -> int:
-    """How many times this cell has started in this folder (this start included)."""
-    path = folder / "attempts"
+def _log_attempt(folder: Path, worker: str) -> int:
+    """Add a line ``<host>:<pid> <UTC time>`` to the folder's ``attempts`` log and return how
+    many times this cell has started in this folder (this start included)."""
+    path = folder / ATTEMPTS_FILE
     try:
-        n = int(path.read_text().strip() or 0)
-    except (OSError, ValueError):
-        n = 0
+        lines = path.read_text().splitlines()
+    except OSError:
+        lines = []
+    lines.append(f"{worker} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
     with atomic_path(path) as tmp:
-        tmp.write_text(f"{n + 1}\n")
-    return n + 1
+        tmp.write_text("\n".join(lines) + "\n")
+    return len(lines)
 
 
 def _stages(cell: Cell, folder: Path) -> dict[str, Any]:
