@@ -85,6 +85,14 @@ def test_module_paths_of_the_seed():
     assert lif is spikernn.spiking.LIF_network_fnc is spikernn.spiking.network.LIF_network_fnc
     assert inspect.isfunction(spikernn.spiking.lambda_grid_search)
     assert lgs is spikernn.spiking.lambda_grid_search is spikernn.spiking.search.lambda_grid_search
+    from spikernn.rate import restricted_float, str2bool
+    from spikernn.rate.utils import set_gpu
+    from spikernn.spiking import load_rate_model as top_level_load_rate_model
+
+    assert set_gpu is spikernn.rate.set_gpu and top_level_load_rate_model is load_rate_model
+    assert str2bool("True") is True and str2bool("no") is False and restricted_float("0.4") == 0.4
+    with pytest.raises(ValueError):
+        restricted_float("1.5")
     assert all(callable(f) for f in (check_gpu_availability, create_connectivity_masks,
                                      format_spike_data, generate_lif_params, load_rate_model,
                                      set_random_seed, validate_scaling_factor,

@@ -6,6 +6,7 @@ the paper's training protocol with batched trials, checkpoints and resume.
 """
 
 from ..tasks import AbstractTask, GoNogoTask, ManteTask, TaskFactory, XORTask
+from .compat import restricted_float, str2bool
 from .lesion import CONNECTION_TYPES, connection_type_mask, lesion, lesion_by_type
 from .model import FR_RNN_dale, RNNConfig, create_default_config, set_gpu
 from .simulate import RateResult, run_rate_model
@@ -39,7 +40,9 @@ __all__ = [
     "lesion",
     "lesion_by_type",
     "loss_op",
+    "restricted_float",
     "run_rate_model",
     "set_gpu",
+    "str2bool",
     "train",
 ]

@@ -38,6 +38,14 @@ def str2bool(value: str | bool) -> bool:
     raise ValueError(f"expected a boolean (true/false), got {value!r}")
 
 
+def restricted_float(value: str | float) -> float:
+    """The seed's option type for a fraction: a number in [0, 1], else ``ValueError``."""
+    x = float(value)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"expected a number in [0, 1], got {value!r}")
+    return x
+
+
 class SeedNetworkAPI:
     """Mixin of :class:`~spikernn.rate.FR_RNN_dale`: the seed's names for its state."""
 

@@ -27,6 +27,12 @@ from .tasks import (
     SpikingTaskFactory,
     XORSpikingTask,
 )
+from .utils import (
+    create_connectivity_masks,
+    generate_lif_params,
+    load_rate_model,
+    validate_stimulus,
+)
 
 __all__ = [
     "NOISE_KINDS",
@@ -42,9 +48,13 @@ __all__ = [
     "SpikingNetwork",
     "SpikingTaskFactory",
     "XORSpikingTask",
+    "create_connectivity_masks",
     "default_scaling_factors",
     "evaluate_task",
+    "generate_lif_params",
     "lambda_grid_search",
+    "load_rate_model",
+    "validate_stimulus",
 ]
 
 
