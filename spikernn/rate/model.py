@@ -84,7 +84,7 @@ def activation_derivative(name: str):
     the clamps: slope 1 on the closed interval, 0 outside)."""
     key = normalize_activation(name)
     if key == "sigmoid":
-        return lambda x, r: r * (1.0 - r)
+        return lambda x, r: (1.0 - r).mul_(r)
     if key == "relu":
         return lambda x, r: ((x >= 0.0) & (x <= RATE_CLAMP)).to(x.dtype)
     return lambda x, r: torch.sigmoid(x) * (nn.functional.softplus(x) <= RATE_CLAMP)
