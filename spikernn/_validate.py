@@ -1,4 +1,4 @@
-"""One validator per concept: seeds, trial counts, scaling factors, devices.
+"""One validator per concept: seeds, trial counts, scaling factors, devices, memory.
 
 Every public entry point (library functions and the command line) checks these values with
 the functions here, so a bad value gives the same message wherever it enters:
@@ -184,3 +184,36 @@ def check_device(device: Any, name: str = "device"):
         return dev
     raise ValueError(f"{name}: expected 'cpu' or an available CUDA device, got {str(device)!r}")
 
+
+
+def available_bytes() -> int | None:
+    """Memory the system can still give (``MemAvailable`` plus free swap), or None where
+    unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+    except (OSError, ValueError, IndexError):
+        return None
+    if "MemAvailable" not in info:
+        return None
+    return info["MemAvailable"] + info.get("SwapFree", 0)
+
+
+def check_fits(needed: float, what: str) -> None:
+    """Raise MemoryError, before anything is allocated, if ``needed`` bytes exceed what
+    the system has.
+
+    Parameters
+    ----------
+    needed : float
+        Bytes about to be allocated.
+    what : str
+        What they are for, and how to need less (shown in the message).
+    """
+    have = available_bytes()
+    if have is not None and needed > have:
+        raise MemoryError(f"{what}: needs {_gib(needed)} of memory, {_gib(have)} available")
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**28 else f"{n / 2**20:.1f} MiB"

@@ -65,7 +65,7 @@ def _one_line(exc: BaseException) -> str:
             and exc.filename is not None and str(exc.filename) not in text:
         text = f"{text}: {exc.filename}"
     if isinstance(exc, MemoryError):
-        text = f"out of memory ({text}); use fewer trials, a shorter T or a smaller N"
+        text = f"out of memory: {text}"
     return text
 
 

@@ -74,3 +74,18 @@ def test_read_only_model_is_a_one_line_error_in_a_real_process(tmp_path):
     assert "spikernn search: error: model: expected a writable file" in proc.stderr
     assert "mode 0o444" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.mat"]
+
+
+@pytest.mark.parametrize("argv", [["--N", "200000"], ["--task-settings", '{"T": 100000000}']])
+def test_training_too_large_for_memory_is_refused_before_allocating(tmp_path, capsys, argv):
+    """``train --N 200000`` (weights alone need ~2 TB) and a huge T fail at once with the
+    estimate, not with a MemoryError after allocating."""
+    import time
+
+    start = time.perf_counter()
+    assert main(["train", "--out", str(tmp_path / "m"), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "spikernn train: error: out of memory: training (N=" in err
+    assert "GiB of memory" in err and "available" in err
+    assert time.perf_counter() - start < 10 and not (tmp_path / "m").exists()

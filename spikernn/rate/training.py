@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from .._io import atomic_path, to_plain
-from .._validate import check_seed
+from .._validate import check_fits, check_seed
 from ..artifact import ModelArtifact
 from ..tasks import AbstractTask, TaskFactory
 from .model import FR_RNN_dale, RNNConfig, torch_threads
@@ -219,6 +219,19 @@ def resolve_seed(seed: int | None) -> int:
     return check_seed(seed)
 
 
+def training_bytes(N: int, n_inputs: int, T: int, batch_size: int, eval_trials: int) -> float:
+    """Estimated peak memory of training, bytes.
+
+    Per recurrent weight 14 values of 4 bytes (the N x N weights, their gradient, Adam's two
+    moments, the masks and the effective matrix, and the float64 temporaries of the
+    initialisation); per trial, step and unit 8 float32 values of the autograd record during
+    an update (3 during an evaluation), plus the trials' inputs and targets.
+    """
+    per_step = max(batch_size * 8, eval_trials * 3) * N + max(batch_size, eval_trials) * (
+        n_inputs + 1)
+    return 4.0 * (14 * N * N + per_step * T)
+
+
 class Trainer:
     """Train an :class:`FR_RNN_dale` on a task, with evaluation, termination and checkpoints.
 
@@ -255,6 +268,11 @@ class Trainer:
         self.config.validate()
         mc = dataclasses.replace(model_config or RNNConfig(), n_inputs=int(task.n_inputs))
         mc.seed = resolve_seed(mc.seed)
+        T = task.settings.get("T", 0)
+        check_fits(training_bytes(mc.N, mc.n_inputs, T if isinstance(T, int) else 0,
+                                  self.config.batch_size, self.config.eval_trials),
+                   f"training (N={mc.N}, T={T}, batch_size={self.config.batch_size}); use a "
+                   "smaller N, T or batch size")
         self.model = FR_RNN_dale.from_config(mc)
         self.optimizer = torch.optim.Adam(
             [p for p in self.model.parameters() if p.requires_grad], lr=self.config.lr)

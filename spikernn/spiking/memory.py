@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from .._validate import available_bytes, check_fits
+
 #: Firing rate assumed when sizing for the sparse spike record, Hz.
 RATE_BOUND_HZ = 50.0
 #: Bytes per spike event (trial, unit, step as int64 in the result; the in-run log).
@@ -65,39 +67,6 @@ def trials_within(budget_bytes: float, memory: TrialMemory, part: str = "total")
     'working') of ``memory`` (at least 1)."""
     per_trial = getattr(memory, part)
     return max(1, int(budget_bytes // per_trial)) if per_trial > 0 else 2**31
-
-
-def available_bytes() -> int | None:
-    """Memory the system can still give (``MemAvailable`` plus free swap), or None where
-    unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
-    except (OSError, ValueError, IndexError):
-        return None
-    if "MemAvailable" not in info:
-        return None
-    return info["MemAvailable"] + info.get("SwapFree", 0)
-
-
-def check_fits(needed: float, what: str) -> None:
-    """Raise MemoryError, before anything is allocated, if ``needed`` bytes exceed what
-    the system has.
-
-    Parameters
-    ----------
-    needed : float
-        Bytes about to be allocated.
-    what : str
-        What they are for, and how to need less (shown in the message).
-    """
-    have = available_bytes()
-    if have is not None and needed > have:
-        raise MemoryError(f"{what}: needs {_gib(needed)} of memory, {_gib(have)} available")
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB" if n >= 2**28 else f"{n / 2**20:.1f} MiB"
 
 
 def cpu_count() -> int:
