@@ -136,3 +136,31 @@ def test_symlinked_model_gets_the_result_in_its_target(tmp_path):
     lambda_grid_search(link, "go_nogo", 4, [10.0], progress=False)
     assert link.is_symlink()
     assert load_model(target).scaling_factors.tolist() == [10.0]
+
+
+def test_ctrl_c_in_a_search_is_one_line_exit_130_and_leaves_complete_files(tmp_path):
+    """SIGINT to a real ``spikernn search`` process after its first factor: one line, exit
+    130, the model file untouched and the sidecar a complete record to resume from."""
+    import signal
+    import time
+
+    path = tiny_model_file(tmp_path)
+    before = path.read_bytes()
+    sidecar = tmp_path / "model.search.json"
+    proc = subprocess.Popen([sys.executable, "-m", "spikernn.cli", "search", str(path),
+                             "--n-trials", "4", "--scaling-factors", "10:400:10",
+                             "--memory-mb", "0.001"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not sidecar.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "spikernn search: interrupted"
+    assert "Traceback" not in err
+    assert path.read_bytes() == before
+    assert json.loads(sidecar.read_text())["results"]
