@@ -155,11 +155,10 @@ def _random_like(model, n: int, rng: np.random.Generator):
     """The shipped model's statistics on n units (weights resampled, scaled by sqrt(200/n))."""
     idx = rng.integers(0, model.N, n)
     w = model.w[np.ix_(idx, idx)] * np.sqrt(200 / n)
-    return model.replace(w=w, w0=w.copy(), m=model.m[np.ix_(idx, idx)],
+    return model.replace(w=w, w0=w.copy(), m=np.diag(np.diag(model.m)[idx]),
                          som_m=model.som_m[np.ix_(idx, idx)], w_in=model.w_in[idx],
                          w_out=model.w_out[:, idx], inh=model.inh[idx], exc=model.exc[idx],
-                         taus_gaus=model.taus_gaus[idx], taus_gaus0=model.taus_gaus0[idx],
-                         N=n)
+                         taus_gaus=model.taus_gaus[idx], taus_gaus0=model.taus_gaus0[idx])
 
 
 def main(argv: list[str] | None = None) -> int:
