@@ -200,5 +200,6 @@ def _pct(value: float) -> str:
 def _pm(mean: float, sd: float) -> str:
     if not np.isfinite(mean):
         return "-"
-    sd_text = f"{100 * sd:.1f}" if np.isfinite(sd) else "-"
-    return f"{100 * mean:.1f} +/- {sd_text}%"
+    if not np.isfinite(sd):  # one finished cell: no spread
+        return f"{100 * mean:.1f}%"
+    return f"{100 * mean:.1f} +/- {100 * sd:.1f}%"

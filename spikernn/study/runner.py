@@ -229,6 +229,7 @@ def _locally(pending: Sequence[Cell], out: Path, workers: int
         pool = concurrent.futures.ProcessPoolExecutor(
             min(workers, len(todo)), mp_context=mp.get_context("spawn"))
         broken: list[Cell] = []
+        finished = False
         try:
             futures = {pool.submit(run_cell, c, out): c for c in todo}
             for future in concurrent.futures.as_completed(futures):
@@ -239,8 +240,12 @@ def _locally(pending: Sequence[Cell], out: Path, workers: int
                     broken.append(cell)
                     continue
                 yield cell, record
+            finished = True
         finally:
-            _stop_pool(pool)
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # interrupted: do not wait for the running cells
+                _stop_pool(pool)
         todo = []
         for cell in broken:  # a worker died (killed, out of memory): retry its pool's cells
             deaths[cell.folder] += 1
