@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from spikernn._validate import check_n_trials, check_scaling_factor, check_seed
 from spikernn.artifact import ModelArtifact, load_model
 from spikernn.spiking.evaluation import task_for_model
 from spikernn.spiking.network import SpikingNetwork
@@ -124,8 +125,7 @@ def cross_validate(model: ModelArtifact | str | os.PathLike,
     task = _task(model, task)
     base = params or LIFParams()
     params = base if noise else base.replace(noise_std=0.0)
-    if int(n_trials) < 1:
-        raise ValueError(f"n_trials: expected a positive integer, got {n_trials!r}")
+    n_trials, seed = check_n_trials(n_trials), check_seed(seed)
     batch = task.sample_batch(int(n_trials), rng=seed)
     v0 = initial_voltages(params, int(n_trials), model.N, seed)
 
@@ -152,10 +152,10 @@ def cross_validate(model: ModelArtifact | str | os.PathLike,
 
 def _scaling_factor(model: ModelArtifact, scaling_factor: float | None) -> float:
     s = model.opt_scaling_factor if scaling_factor is None else scaling_factor
-    if s is None or not np.isfinite(s) or s <= 0:
-        raise ValueError(f"scaling_factor: expected a positive number (the model has no "
-                         f"opt_scaling_factor to fall back on), got {s!r}")
-    return float(s)
+    if s is None:
+        raise ValueError("scaling_factor: expected a positive number (the model has no "
+                         "opt_scaling_factor to fall back on), got None")
+    return check_scaling_factor(s)
 
 
 def _task(model: ModelArtifact, task: str | AbstractTask | None) -> AbstractTask:

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from spikernn._io import atomic_path
+from spikernn._validate import check_scaling_factor
 from spikernn._version import __version__
 from spikernn.artifact import ModelArtifact, load_model
 from spikernn.spiking.params import LIFParams
@@ -100,8 +101,7 @@ def to_nir(model: ModelArtifact | str | os.PathLike, scaling_factor: float,
     if params.neuron != "lif":
         raise ValueError(f"params.neuron: expected 'lif' (NIR has no QIF neuron), "
                          f"got {params.neuron!r}")
-    if not float(scaling_factor) > 0:
-        raise ValueError(f"scaling_factor: expected a positive number, got {scaling_factor!r}")
+    scaling_factor = check_scaling_factor(scaling_factor)
     missing = [m for m in NOT_EXPRESSED
                if not (m.startswith("the absolute refractory") and params.t_ref == 0)
                and not (m.startswith("the per-step voltage noise") and params.noise_std == 0)]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 
+from .._validate import check_scaling_factor
 from ..artifact import draw_inhibitory, load_model, sign_matrix, som_mask
 from ..tasks import TaskFactory, as_generator
 from .params import LIFParams
@@ -142,10 +142,7 @@ def format_spike_data(spikes: np.ndarray, dt: float) -> dict[str, np.ndarray]:
 def validate_scaling_factor(scaling_factor: float,
                             valid_range: tuple[float, float] = (1.0, 1000.0)) -> bool:
     """``True`` for a positive number (a warning outside ``valid_range``), else ``ValueError``."""
-    if isinstance(scaling_factor, bool) or not isinstance(scaling_factor, Real) \
-            or not np.isfinite(float(scaling_factor)) or float(scaling_factor) <= 0:
-        raise ValueError(f"scaling_factor: expected a finite positive number, got "
-                         f"{scaling_factor!r}")
+    check_scaling_factor(scaling_factor)
     low, high = valid_range
     if not low <= float(scaling_factor) <= high:
         warnings.warn(f"scaling_factor {float(scaling_factor):g} is outside the usual range "
