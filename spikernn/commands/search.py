@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 
 from ..pipeline import format_search, search_scaling_factor
-from ..spiking.search import check_scaling_factors
+from ..spiking.search import DEFAULT_EXTEND_EDGES, MIN_EXTENDED_FACTOR, check_scaling_factors
 from . import _args
 
 
@@ -51,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scaling-factors", type=parse_scaling_factors, default=None,
                    help="'start:stop:step' or 'a,b,c' (default: the paper's grid, 20:75:5 "
                         "for sigmoid, 4:26:2 for softplus/ReLU)")
+    p.add_argument("--extend-edges", type=_args.non_negative_int, default=DEFAULT_EXTEND_EDGES,
+                   metavar="N",
+                   help=f"when the best factor is at an edge of the grid, add up to N factors "
+                        f"past it, one grid step at a time, never below {MIN_EXTENDED_FACTOR:g} "
+                        f"(default {DEFAULT_EXTEND_EDGES}; 0: the grid as given)")
     add_simulation_arguments(p)
     p.add_argument("--memory-mb", type=_args.positive_float, default=512.0,
                    help="memory budget of one engine call, MiB (default 512)")
@@ -60,10 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the search and print the accuracy per factor."""
+    """Run the search and print the accuracy per factor (and, when the best accuracy is under
+    the criterion, why)."""
     result = search_scaling_factor(args.model, args.task, args.n_trials, args.scaling_factors,
                                 seed=args.seed, device=args.device,
                                 memory_budget_mb=args.memory_mb, save=not args.no_save,
-                                resume=not args.no_resume)
+                                resume=not args.no_resume, extend_edges=args.extend_edges)
     print(format_search(result))
     return 0

@@ -246,14 +246,24 @@ def source_model(task: str, model: ModelArtifact | str | os.PathLike | None = No
 
 
 def format_search(result: SearchResult) -> str:
-    """Table of accuracy and firing rate per factor, and the best factor."""
-    lines = [f"{'s':>8s}  {'accuracy':>8s}  {'rate (Hz)':>9s}"]
-    for f, acc, hz in zip(result.scaling_factors, result.accuracies, result.mean_firing_rates,
-                          strict=True):
-        mark = "  <- best" if f == result.best_scaling_factor else ""
-        lines.append(f"{f:8g}  {100 * acc:7.1f}%  {hz:9.1f}{mark}")
+    """Table of accuracy (± binomial standard error) and firing rate per factor, the best
+    factor, and why the model does not convert when it does not."""
+    lines = [f"{'s':>8s}  {'accuracy':>8s}  {'± SE':>6s}  {'rate (Hz)':>9s}"]
+    extended = {float(f) for f in result.extended_factors}
+    for f, acc, se, hz in zip(result.scaling_factors, result.accuracies,
+                              result.standard_errors, result.mean_firing_rates, strict=True):
+        mark = ("  (added)" if float(f) in extended else "") + (
+            "  <- best" if f == result.best_scaling_factor else "")
+        lines.append(f"{f:8g}  {100 * acc:7.1f}%  {100 * se:5.1f}%  {hz:9.1f}{mark}")
+    best_se = result.standard_errors[result.best_index]
     lines.append(f"best scaling factor {result.best_scaling_factor:g}: "
-                 f"{100 * result.best_accuracy:.1f}% of {result.n_trials} trials")
+                 f"{100 * result.best_accuracy:.1f}% ± {100 * best_se:.1f}% "
+                 f"of {result.n_trials} trials")
+    if extended:
+        lines.append(f"grid extended past its edges by {len(extended)} factor(s): "
+                     + ", ".join(f"{f:g}" for f in result.extended_factors))
+    if result.diagnosis is not None and not result.diagnosis.converted:
+        lines += result.diagnosis.lines
     if result.model_path is not None:
         lines.append(f"written to {result.model_path}")
     return "\n".join(lines)

@@ -6,7 +6,11 @@ softplus/ReLU), keeping the s with the best task accuracy over 100 trials.
 :func:`lambda_grid_search` runs every factor on the same seeded trials, as batches of
 (factor x trial) through the batched engine sized to a memory budget, keeps per-factor
 results in a sidecar JSON file after each batch (a rerun with the same settings resumes),
-and records the result in the model file atomically.
+and records the result in the model file atomically. When the best factor sits at an edge
+of the grid, the grid is extended past that edge by its own step (at most ``extend_edges``
+extra factors, never below :data:`MIN_EXTENDED_FACTOR`), and a model that does not reach
+:data:`~spikernn.spiking.diagnosis.CONVERSION_CRITERION` gets a
+:class:`~spikernn.spiking.diagnosis.Diagnosis` from the measurements already made.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
 from ..tasks import AbstractTask, TrialBatch
+from .diagnosis import CONVERSION_CRITERION, Diagnosis, diagnose_search
 from .engine import resolve_backend
 from .evaluation import (
     accuracy_summary,
@@ -52,6 +58,11 @@ DEFAULT_GRIDS: dict[str, tuple[float, float, float]] = {
     "softplus": (4.0, 26.0, 2.0),
     "relu": (4.0, 26.0, 2.0),
 }
+
+#: Extra factors the search adds past the grid's edges by default (``extend_edges``).
+DEFAULT_EXTEND_EDGES = 4
+#: The search never extends the grid below this factor (weights are divided by it).
+MIN_EXTENDED_FACTOR = 1.0
 
 def default_scaling_factors(activation: str) -> np.ndarray:
     """The paper's grid for a model's activation: 20..75 step 5 (sigmoid), else 4..26 step 2."""
@@ -168,6 +179,14 @@ class SearchResult(_BestFactorNumber):
         The model file the result was written to (None when not saved).
     results_path : pathlib.Path or None
         The sidecar JSON file with per-factor results.
+    extended_factors : numpy.ndarray, shape (E,)
+        The factors the search added past the grid's edges (the last ``E`` of
+        ``scaling_factors``, in the order added; empty when none).
+    peak_readout_by_type : list of dict
+        Per factor, the median over each trial type's trials of the peak ``|readout|`` in
+        the response window (dimensionless; empty dicts for results recorded without it).
+    diagnosis : Diagnosis or None
+        Why the best accuracy is under the criterion (``diagnosis.converted`` when it is not).
     """
 
     task: str
@@ -180,6 +199,9 @@ class SearchResult(_BestFactorNumber):
     model: ModelArtifact
     model_path: Path | None = None
     results_path: Path | None = None
+    extended_factors: np.ndarray = dataclass_field(default_factory=lambda: np.zeros(0))
+    peak_readout_by_type: list[dict[str, float]] = dataclass_field(default_factory=list)
+    diagnosis: Diagnosis | None = None
 
     def __repr__(self) -> str:
         return (f"SearchResult(task={self.task!r}, best_scaling_factor="
@@ -201,6 +223,12 @@ class SearchResult(_BestFactorNumber):
         """Accuracy at the best factor."""
         return float(self.accuracies[self.best_index])
 
+    @property
+    def standard_errors(self) -> np.ndarray:
+        """Binomial standard error of each factor's accuracy, ``sqrt(p (1 - p) / n_trials)``."""
+        p = self.accuracies
+        return np.sqrt(p * (1.0 - p) / self.n_trials)
+
     #: Seed-compatible names.
     opt_scaling_factor = best_scaling_factor
     all_perfs = property(lambda self: self.accuracies)
@@ -211,11 +239,15 @@ class SearchResult(_BestFactorNumber):
             "task": self.task, "n_trials": self.n_trials, "seed": self.seed,
             "scaling_factors": self.scaling_factors.tolist(),
             "accuracies": self.accuracies.tolist(),
+            "standard_errors": self.standard_errors.tolist(),
+            "extended_factors": self.extended_factors.tolist(),
             "accuracy_by_type": self.accuracy_by_type,
+            "peak_readout_by_type": self.peak_readout_by_type,
             "mean_firing_rates_hz": self.mean_firing_rates.tolist(),
             "best_scaling_factor": self.best_scaling_factor,
             "best_accuracy": self.best_accuracy,
             "model_path": None if self.model_path is None else str(self.model_path),
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         }
 
 
@@ -228,7 +260,8 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
                        downsample: int = 1, memory_budget_mb: float = 512.0,
                        save: bool = True, resume: bool = True,
                        results_path: str | os.PathLike | None = None, progress: bool = True,
-                       callback: Callable[[float, float], None] | None = None) -> SearchResult:
+                       callback: Callable[[float, float], None] | None = None,
+                       extend_edges: int = DEFAULT_EXTEND_EDGES) -> SearchResult:
     """Grid search of the scaling factor s over ``n_trials`` trials per factor.
 
     Every factor sees the same trials and the same random draws (common random numbers:
@@ -241,6 +274,15 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
     resumes where it stopped when rerun with the same settings. At the end the model file gets
     ``opt_scaling_factor``, ``scaling_factors`` and ``all_perfs`` (atomically; its other
     fields are unchanged).
+
+    When the best accuracy (ties included) is reached at the grid's smallest (largest) factor,
+    is under 1 and is not reached at every factor, the factor one grid step below (above) is
+    added, and so on, until the
+    best lies inside the grid, ``extend_edges`` factors were added, or the next factor would
+    be below :data:`MIN_EXTENDED_FACTOR` (the step is the grid's spacing at that edge; a
+    one-factor grid is not extended). Added factors run on the same trials and draws, are
+    listed in ``result.extended_factors`` and the sidecar's ``grid``, and are recorded in the
+    model like the others.
 
     Parameters
     ----------
@@ -280,6 +322,9 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
         Show tqdm progress bars (factors done, and the engine's steps).
     callback : callable, optional
         Called as ``callback(scaling_factor, accuracy)`` after each factor is recorded.
+    extend_edges : int
+        At most this many factors are added past the grid's edges (default 4; 0 searches
+        the grid as given).
 
     Returns
     -------
@@ -288,7 +333,8 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
     Raises
     ------
     ValueError
-        Unknown task, bad scaling factors or ``n_trials``, or a task whose number of inputs
+        Unknown task, bad scaling factors, ``n_trials`` or ``extend_edges``, or a task whose
+        number of inputs
         differs from the model's.
 
     Examples
@@ -305,6 +351,7 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
                else check_scaling_factors(scaling_factors))
     seed = _validate.check_seed(seed)
     n_trials = _validate.check_n_trials(n_trials)
+    extend_edges = _validate.check_int(extend_edges, "extend_edges", 0)
     memory_budget_mb = _validate.check_positive(memory_budget_mb, "memory_budget_mb")
     _validate.check_device(device)
     trial_rng, engine_seed = split_seed(int(seed))
@@ -332,21 +379,31 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
     capacity = trials_per_batch(model.N, n_steps, downsample, memory_budget_mb * 2**20,
                                 params.dt, itemsize=torch.finfo(dtype).bits // 8)
     per_call = max(1, capacity // n_trials)
-    plan = [list(range(i, min(i + per_call, factors.size)))
-            for i in range(0, factors.size, per_call)]
+    steps = _edge_steps(factors)
+    grid = {"requested": factors.tolist(), "extended": [], "extend_edges": int(extend_edges)}
     bar = tqdm(total=factors.size, unit="factor", desc=f"search {task_name_of(task)}",
                disable=not progress)
+    todo = factors
     try:
-        for chunk in plan:
-            if not all(_factor_key(factors[i]) in done for i in chunk):
-                records = _simulate_factors(net, task, batch, factors[chunk], downsample,
-                                            seed=engine_seed, progress=progress)
-                _record(done, records, sidecar, settings, callback)
-            bar.update(len(chunk))
+        while todo.size:
+            for i in range(0, todo.size, per_call):
+                chunk = todo[i: i + per_call]
+                if not all(_factor_key(f) in done for f in chunk):
+                    records = _simulate_factors(net, task, batch, chunk, downsample,
+                                                seed=engine_seed, progress=progress)
+                    _record(done, records, sidecar, settings, callback, grid)
+                bar.update(chunk.size)
+            searched = np.concatenate([factors, grid["extended"]])
+            todo = _edge_extensions(searched, done, steps, extend_edges - len(grid["extended"]))
+            grid["extended"] += todo.tolist()
+            bar.total += todo.size
     finally:
         bar.close()
-    return _finish(task_name_of(task), factors, done, n_trials, int(seed), model, model_path,
-                   sidecar, settings, save)
+    if sidecar is not None and grid["extended"]:
+        _record(done, [], sidecar, settings, None, grid)
+    stopped = _extension_stops(searched, steps, extend_edges - len(grid["extended"]))
+    return _finish(task, searched, grid, done, n_trials, int(seed), model, model_path,
+                   sidecar, settings, save, batch, stopped)
 
 
 # --------------------------------------------------------------------------------------
@@ -361,6 +418,51 @@ def resolve_model(model: ModelArtifact | str | os.PathLike | Mapping[str, Any]
         return load_model(model), None
     path = find_model_file(model)
     return load_model(path), path
+
+
+def _edge_steps(factors: np.ndarray) -> dict[str, float]:
+    """The grid's spacing at its lower and upper edge (none for a one-factor grid)."""
+    g = np.sort(factors)
+    return {} if g.size < 2 else {"lower": float(g[1] - g[0]), "upper": float(g[-1] - g[-2])}
+
+
+def _next_factor(searched: np.ndarray, steps: Mapping[str, float], edge: str) -> float | None:
+    """The factor one step past ``edge`` of ``searched``, or None past the bounds."""
+    if edge not in steps:
+        return None
+    if edge == "lower":
+        value = float(np.round(searched.min() - steps["lower"], 12))
+        return value if value >= MIN_EXTENDED_FACTOR else None
+    value = float(np.round(searched.max() + steps["upper"], 12))
+    return value if value <= _validate.SCALING_FACTOR_RANGE[1] else None
+
+
+def _edge_extensions(searched: np.ndarray, done: Mapping[str, dict],
+                     steps: Mapping[str, float], budget: int) -> np.ndarray:
+    """Factors to add next: one step past each edge whose accuracy equals the best (when
+    the best is under 1 and not reached at every factor), at most ``budget`` of them (the
+    lower edge first)."""
+    accuracies = np.array([done[_factor_key(f)]["accuracy"] for f in searched])
+    best = accuracies.max()
+    new = []
+    if best < 1.0 and accuracies.min() < best:
+        for edge, at in (("lower", searched.argmin()), ("upper", searched.argmax())):
+            value = _next_factor(searched, steps, edge)
+            if accuracies[at] == best and value is not None and len(new) < budget:
+                new.append(value)
+    return np.array(new, dtype=float)
+
+
+def _extension_stops(searched: np.ndarray, steps: Mapping[str, float], budget: int
+                     ) -> dict[str, str]:
+    """Per edge, what keeps the search from adding another factor past it."""
+    if not steps:
+        return dict.fromkeys(("lower", "upper"), "a one-factor grid is not extended")
+    stops = {"lower": f"the minimum factor {MIN_EXTENDED_FACTOR:g}",
+             "upper": f"the maximum factor {_validate.SCALING_FACTOR_RANGE[1]:g}"}
+    return {edge: ("the extension budget (extend_edges)" if budget <= 0 else stops[edge])
+            if budget <= 0 or _next_factor(searched, steps, edge) is None else "nothing"
+            for edge in ("lower", "upper")}
 
 
 def _check_inputs(task: AbstractTask, batch: TrialBatch, model: ModelArtifact) -> None:
@@ -383,11 +485,16 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch
                          result.clock.samples_per_rate_step)
     counts = result.spike_counts()
     rates = counts / result.duration
+    start, stop = task.window_samples(result.clock.samples_per_rate_step)
+    peaks = np.abs(np.asarray(result.output)[:, start:stop]).max(axis=1)
+    types = np.asarray(batch.trial_types, dtype=object)
     records = []
     for k in range(factors.size):
         rows = slice(k * n, (k + 1) * n)
         summary = accuracy_summary(correct[rows], batch.trial_types)
         records.append({
+            "peak_readout_by_type": {name: float(np.median(peaks[rows][types == name]))
+                                     for name in summary["accuracy_by_type"]},
             "scaling_factor": float(factors[k]),
             "accuracy": summary["overall_accuracy"],
             "n_correct": summary["n_correct"],
@@ -399,8 +506,10 @@ def _simulate_factors(net: SpikingNetwork, task: AbstractTask, batch: TrialBatch
 
 
 def _record(done: dict[str, dict], records: list[dict[str, Any]], sidecar: Path | None,
-            settings: dict[str, Any], callback: Callable[[float, float], None] | None) -> None:
-    """Add finished factors to ``done``, write the sidecar file, then tell ``callback``.
+            settings: dict[str, Any], callback: Callable[[float, float], None] | None,
+            grid: dict[str, Any]) -> None:
+    """Add finished factors to ``done``, write the sidecar file (with this search's
+    ``grid``: requested and extended factors), then tell ``callback``.
 
     The sidecar is rewritten under its lock with the results other processes recorded
     meanwhile (same settings), so concurrent searches of one model keep each other's factors.
@@ -410,22 +519,32 @@ def _record(done: dict[str, dict], records: list[dict[str, Any]], sidecar: Path 
     if sidecar is not None:
         with locked(sidecar):
             merged = {**_load_sidecar(sidecar, settings), **done}
-            write_json(sidecar, {"settings": settings, "results": merged})
+            write_json(sidecar, {"settings": settings, "results": merged, "grid": grid})
     if callback is not None:
         for record in records:
             callback(record["scaling_factor"], record["accuracy"])
 
 
-def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int, seed: int,
-            model: ModelArtifact, model_path: Path | None, sidecar: Path | None,
-            settings: dict[str, Any], save: bool) -> SearchResult:
+def _finish(task: AbstractTask, factors: np.ndarray, grid: Mapping[str, Any],
+            done: dict[str, dict], n_trials: int, seed: int, model: ModelArtifact,
+            model_path: Path | None, sidecar: Path | None, settings: dict[str, Any],
+            save: bool, batch: TrialBatch, stopped: Mapping[str, str]) -> SearchResult:
     records = [done[_factor_key(f)] for f in factors]
     accuracies = np.array([r["accuracy"] for r in records], dtype=float)
+    by_type = [r["accuracy_by_type"] for r in records]
+    peaks = [r.get("peak_readout_by_type", {}) for r in records]
+    diagnosis = diagnose_search(
+        factors, accuracies, by_type, peaks, responding_types=_responding_types(batch),
+        response_threshold=_response_threshold(task),
+        best_index=best_factor_index(factors, accuracies), stopped=stopped,
+        criterion=CONVERSION_CRITERION)
     result = SearchResult(
-        task=task, scaling_factors=factors.astype(float), accuracies=accuracies,
-        accuracy_by_type=[r["accuracy_by_type"] for r in records],
+        task=task_name_of(task), scaling_factors=factors.astype(float), accuracies=accuracies,
+        accuracy_by_type=by_type,
         mean_firing_rates=np.array([r["mean_firing_rate_hz"] for r in records]),
-        n_trials=n_trials, seed=seed, model=model, model_path=None, results_path=sidecar)
+        n_trials=n_trials, seed=seed, model=model, model_path=None, results_path=sidecar,
+        extended_factors=np.array(grid["extended"], dtype=float), peak_readout_by_type=peaks,
+        diagnosis=diagnosis)
     if not (save and model_path is not None):
         return dataclasses.replace(result, model=_with_search(model, factors, accuracies))
     with locked(model_path):  # read-modify-write: another search may have written meanwhile
@@ -439,6 +558,21 @@ def _finish(task: str, factors: np.ndarray, done: dict[str, dict], n_trials: int
         updated = _with_search(on_disk, factors, accuracies)
         updated.save(model_path)
     return dataclasses.replace(result, model=updated, model_path=model_path)
+
+
+def _responding_types(batch: TrialBatch) -> list[str]:
+    """Trial types whose target asks for a response (a non-zero target somewhere)."""
+    active = np.abs(np.asarray(batch.target)).max(axis=1) > 0
+    return sorted({t for t, a in zip(batch.trial_types, active, strict=True) if a})
+
+
+def _response_threshold(task: AbstractTask) -> float | None:
+    """The readout a response must reach (``go_threshold`` or ``threshold``), if any."""
+    for key in ("go_threshold", "threshold"):
+        value = task.settings.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
 
 
 def _with_search(model: ModelArtifact, factors: np.ndarray, accuracies: np.ndarray
@@ -574,6 +708,11 @@ def _record_problem(key: str, record: Any, n_trials: int) -> str | None:
     if not isinstance(by_type, dict) or not all(isinstance(k, str) and _fraction(v)
                                                 for k, v in by_type.items()):
         return "accuracy_by_type: expected a mapping of trial types to numbers in [0, 1]"
+    peaks = record.get("peak_readout_by_type", {})
+    if not isinstance(peaks, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+            and math.isfinite(v) and v >= 0 for k, v in peaks.items()):
+        return "peak_readout_by_type: expected a mapping of trial types to numbers >= 0"
     rate = record["mean_firing_rate_hz"]
     if not isinstance(rate, int | float) or isinstance(rate, bool) \
             or not math.isfinite(rate) or rate < 0:
