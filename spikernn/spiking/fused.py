@@ -152,9 +152,21 @@ def run(c, params, w_in: np.ndarray, w_out: np.ndarray, stim: np.ndarray, inv_s:
                 bar.update(k1 - k0)
     if target == "cuda":
         runner.finish()
-    if not events:
-        return tuple(np.empty(0, np.int64) for _ in range(3))
-    return tuple(np.concatenate([e[i] for e in events]) for i in range(3))
+    return _concatenate(events)
+
+
+def _concatenate(events: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join the blocks' (trial, unit, step) arrays, freeing each block once copied (peak:
+    the result plus one block)."""
+    total = sum(e[0].size for e in events)
+    out = tuple(np.empty(total, np.int64) for _ in range(3))
+    at = 0
+    while events:
+        block = events.pop(0)
+        for dest, part in zip(out, block, strict=True):
+            dest[at:at + part.size] = part
+        at += block[0].size
+    return out
 
 
 def _noise_arrays(source, dtype: np.dtype, n_trials: int

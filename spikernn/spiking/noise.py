@@ -117,7 +117,10 @@ class PoolNoise:
                  seed: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> None:
         length = max(MIN_POOL, 64 * BLOCK_STEPS * n_units)
         flat = noise_std * child_rng(seed, "noise pool").standard_normal(length)
-        pool = torch.from_numpy(np.concatenate([flat, -flat])).to(dtype)
+        pool = torch.empty(2 * length, dtype=dtype)
+        pool[:length] = torch.from_numpy(flat)
+        pool[length:] = torch.from_numpy(np.negative(flat, out=flat))
+        del flat
         ids, rows = _unique_rows(trial_ids)
         high = pool.numel() - BLOCK_STEPS * n_units + 1
         offsets = np.stack([child_rng(seed, "noise", int(t)).integers(0, high, n_blocks(n_steps))
