@@ -3,6 +3,8 @@ from this one source): the input drive of a unit and the readout's summation ord
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def drive_of(stim, b, j, w_in, bias, i):
     """``(sum_m u_b[m, j] w_in[i, m]) + bias``: trial b's input to unit i in rate sample j,
@@ -17,8 +19,8 @@ def readout(sb, w_out, n):
     """``sum_i w_out[i] sb[n + i]`` in eight interleaved partial sums (lane ``l`` takes
     ``i = l (mod 8)``), added as ``((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))``: a
     fixed order (the same on every fused path) that is not one long chain of dependent
-    additions."""
-    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = sb[n] * 0
+    additions. The products are in the engine dtype, the sums in float64."""
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = np.float64(0.0)
     full = n - n % 8
     for i in range(0, full, 8):
         p0 = p0 + w_out[i] * sb[n + i]
