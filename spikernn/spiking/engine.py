@@ -78,6 +78,7 @@ from .noise import NOISE_KINDS, ArrayNoise, GaussianNoise, NoiseSource, PoolNois
 from .params import LIFParams
 from .perturbation import Perturbation
 from .result import RECORDABLE, SimulationResult
+from .synapse import synaptic_filter
 
 #: Use numpy views for the threshold test and the sparse fills of CPU tensors (faster);
 #: False runs the torch code used on GPUs (the results are identical).
@@ -200,16 +201,19 @@ def initial_state(v0: torch.Tensor, c: StepConstants) -> State:
 
 def make_constants(net: NetworkTensors, params: LIFParams) -> StepConstants:
     """Derive the per-step constants of ``net`` under ``params``."""
-    dt, td = params.dt, net.tau_d
-    double = params.synapse == "double"
+    td = net.tau_d
+    syn = synaptic_filter(td.detach().cpu().double().numpy(), params)
+
+    def as_engine(values: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=td.dtype, device=td.device)
+
     # what one spike adds: to h*dt (double) or directly to s (single), per postsynaptic unit
-    gain = dt / (params.tau_r * td) if double else 1.0 / td
+    gain = as_engine(syn.gain)
     kick = torch.cat([(net.w_rec * gain[:, None]).T, torch.diag(gain)], dim=1)
     return StepConstants(
-        leak=dt / params.tau_m, qif=params.neuron == "qif", v_th=float(params.v_th),
-        v_reset=params.v_reset, refractory_steps=params.refractory_steps, double=double,
-        decay=torch.exp(-dt / td).repeat(2),
-        rise_decay=math.exp(-dt / params.tau_r) if double else 0.0, kick=kick.contiguous())
+        leak=params.dt / params.tau_m, qif=params.neuron == "qif", v_th=float(params.v_th),
+        v_reset=params.v_reset, refractory_steps=params.refractory_steps, double=syn.double,
+        decay=as_engine(syn.decay).repeat(2), rise_decay=syn.rise_decay, kick=kick.contiguous())
 
 
 def integrate_membrane(state: State, drive: torch.Tensor, c: StepConstants) -> None:
