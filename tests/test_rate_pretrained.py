@@ -52,7 +52,7 @@ def test_pretrained_model_carries_its_search_result(task):
     assert art.all_perfs.max() >= 0.95
     assert entry["search_all_perfs"] == art.all_perfs.tolist()
     assert entry["search_command"] == (f"spikernn search spikernn/pretrained/{entry['file']} "
-                                       "--n-trials 100 --seed 0")
+                                       "--n-trials 100 --seed 0 --extend-edges 0")
 
 
 @pytest.mark.slow
