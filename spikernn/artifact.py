@@ -346,7 +346,17 @@ def _refuse(self: Any, *args: Any, **kwargs: Any) -> None:
                     "changed copy (dict(...), list(...)) instead")
 
 
-class FrozenDict(dict):
+class _SharedWhenCopied:
+    """Copies of an immutable container are the container itself."""
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo: dict):
+        return self
+
+
+class FrozenDict(_SharedWhenCopied, dict):
     """A read-only ``dict`` (still a ``dict``, so it compares and serialises as one)."""
 
     __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
@@ -355,14 +365,8 @@ class FrozenDict(dict):
     def __reduce__(self):
         return (FrozenDict, (dict(self),))
 
-    def __copy__(self) -> FrozenDict:
-        return self
 
-    def __deepcopy__(self, memo: dict) -> FrozenDict:
-        return self
-
-
-class FrozenList(list):
+class FrozenList(_SharedWhenCopied, list):
     """A read-only ``list`` (still a ``list``, so it compares and serialises as one)."""
 
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
@@ -370,12 +374,6 @@ class FrozenList(list):
 
     def __reduce__(self):
         return (FrozenList, (list(self),))
-
-    def __copy__(self) -> FrozenList:
-        return self
-
-    def __deepcopy__(self, memo: dict) -> FrozenList:
-        return self
 
 
 def _frozen_value(value: Any) -> Any:
