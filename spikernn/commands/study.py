@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="run the cells on a Dask cluster, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--summary", default=None, metavar="DIR",
                    help="print the summary of the study in DIR and exit")
+    p.add_argument("--max-cells", type=int, default=None, metavar="N",
+                   help="run at most N unfinished cells, then stop (rerun to continue)")
     p.add_argument("--no-figures", action="store_true", help="do not write the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-cell lines")
     p.set_defaults(func=run)
@@ -40,9 +42,11 @@ def run(args: argparse.Namespace) -> int:
     if args.spec is None:
         raise ValueError("SPEC: expected a study spec (TOML) or --summary DIR, got neither")
     result = run_study(args.spec, args.out, scheduler=args.scheduler, workers=args.workers,
-                       progress=not args.quiet, figures=not args.no_figures)
+                       progress=not args.quiet, figures=not args.no_figures,
+                       max_cells=args.max_cells)
     print(format_summary(result.summary))
+    left = result.n_cells - sum(r.get("status") == "ok" for r in result.records)
     print(f"spikernn study: {result.ran} cell(s) run, {result.skipped} already finished, "
-          f"{result.elapsed_s:.1f} s; results in {result.out_dir}")
+          f"{left} not finished, {result.elapsed_s:.1f} s; results in {result.out_dir}")
     failed = sum(r.get("status") != "ok" for r in result.records)
     return 1 if failed else 0

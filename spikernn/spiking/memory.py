@@ -13,9 +13,11 @@ Per trial of ``N`` units and ``n_steps`` integration steps in a dtype of ``items
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
-from .._validate import available_bytes, check_fits
+from .._validate import available_bytes, check_fits, check_int
 
 #: Firing rate assumed when sizing for the sparse spike record, Hz.
 RATE_BOUND_HZ = 50.0
@@ -69,13 +71,36 @@ def trials_within(budget_bytes: float, memory: TrialMemory, part: str = "total")
     return max(1, int(budget_bytes // per_trial)) if per_trial > 0 else 2**31
 
 
+#: Cores the engine may use in this process (None: all it may run on); see limit_cores.
+_core_limit: int | None = None
+
+
 def cpu_count() -> int:
-    """Cores this process may run on."""
+    """Cores the engine uses by default: those this process may run on, at most the limit
+    set by :func:`limit_cores`."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    return n if _core_limit is None else max(1, min(n, _core_limit))
+
+
+@contextmanager
+def limit_cores(cores: int | None) -> Iterator[None]:
+    """Inside the block the engine uses at most ``cores`` cores by default (the fused path's
+    threads, the torch path's forked chunk processes); None: no limit. Results do not depend
+    on it. A study sets it per cell, so cells running side by side do not oversubscribe the
+    machine."""
+    global _core_limit
+    if cores is not None:
+        check_int(cores, "cores", 1)
+    saved, _core_limit = _core_limit, cores
+    try:
+        yield
+    finally:
+        _core_limit = saved
 
 
 __all__ = ["BYTES_PER_SPIKE", "RATE_BOUND_HZ", "STATE_VALUES", "TrialMemory",
-           "available_bytes", "check_fits", "cpu_count", "trial_memory", "trials_within"]
+           "available_bytes", "check_fits", "cpu_count", "limit_cores", "trial_memory",
+           "trials_within"]

@@ -72,8 +72,10 @@ class Cell:
         The cell's folder under ``<out>/cells``.
     device : str
         Torch device.
-    threads : int
-        Torch threads while the cell runs.
+    threads : int or None
+        Cores the cell uses (torch threads, the spiking engine's threads and chunk
+        processes); None: all the cores of the process. The runner sets it for cells that
+        run side by side.
     """
 
     condition: str
@@ -84,7 +86,7 @@ class Cell:
     key: str
     folder: str
     device: str = "cpu"
-    threads: int = 1
+    threads: int | None = None
 
     @property
     def search_seed(self) -> int:
@@ -203,12 +205,23 @@ def _log_attempt(folder: Path, worker: str) -> int:
 
 
 def _stages(cell: Cell, folder: Path) -> dict[str, Any]:
-    """Train (or resume), search and evaluate; the results the record holds."""
+    """Train (or resume), search and evaluate on ``cell.threads`` cores; the results the
+    record holds."""
     import torch
 
+    from ..spiking.memory import cpu_count, limit_cores
+
     saved_threads = torch.get_num_threads()
-    torch.set_num_threads(cell.threads)
-    try:
+    with limit_cores(cell.threads):
+        cores = cpu_count()
+        torch.set_num_threads(cores)
+        try:
+            return {**_run_stages(cell, folder), "cores": cores}
+        finally:
+            torch.set_num_threads(saved_threads)
+
+
+def _run_stages(cell: Cell, folder: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         t0 = time.perf_counter()
         model_path, training = _train(cell, folder)
@@ -220,8 +233,6 @@ def _stages(cell: Cell, folder: Path) -> dict[str, Any]:
         t3 = time.perf_counter()
         out.update(search_s=t2 - t1, evaluate_s=t3 - t2, train_wall_s=t1 - t0)
         return out
-    finally:
-        torch.set_num_threads(saved_threads)
 
 
 def _train(cell: Cell, folder: Path) -> tuple[Path, dict[str, Any]]:
@@ -278,7 +289,8 @@ def _search(cell: Cell, model_path: Path) -> dict[str, Any]:
         model_path, n_trials=s["n_trials"], scaling_factors=s["scaling_factors"],
         seed=cell.search_seed, params=_lif_params(cell), device=cell.device,
         dtype=getattr(torch, s["dtype"]), downsample=s["downsample"],
-        memory_budget_mb=s["memory_budget_mb"], progress=False)
+        memory_budget_mb=s["memory_budget_mb"], extend_edges=s["extend_edges"],
+        progress=False)
     best = result.best_index
     return {
         "best_scaling_factor": result.best_scaling_factor,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..spiking.diagnosis import CONVERSION_CRITERION
 from ..spiking.plots import save_figure
-from .results import CONVERTED_AT
 
 FIGURES = ("accuracy_by_condition.png", "share_converted.png", "best_scaling_factor.png")
 
@@ -59,8 +59,8 @@ def plot_accuracy(records: Sequence[Mapping[str, Any]], title: str = "") -> Figu
                     label="LIF mean +/- SD" if i == 0 else None)
         ax.plot(i + 0.3, rate.mean(), "D", mfc="none", color="C3",
                 label="rate model, mean" if i == 0 else None)
-    ax.axhline(100 * CONVERTED_AT, color="0.5", ls="--", lw=1,
-               label=f"converted ({100 * CONVERTED_AT:g}%)")
+    ax.axhline(100 * CONVERSION_CRITERION, color="0.5", ls="--", lw=1,
+               label=f"converted ({100 * CONVERSION_CRITERION:g}%)")
     ax.set_ylabel("accuracy (%)")
     lowest = min((100 * r[k] for _, rows in columns for r in rows
                   for k in ("lif_accuracy", "rate_accuracy")), default=100.0)

@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_path, write_json
+from ..spiking.diagnosis import CONVERSION_CRITERION
 
 TABLE_CSV = "table.csv"
 TABLE_PARQUET = "table.parquet"
 SUMMARY_FILE = "summary.json"
-#: LIF accuracy at or above which a cell counts as converted (Kim et al. 2019).
-CONVERTED_AT = 0.95
 #: Two-sided 95% normal quantile of the Wilson score interval.
 _Z95 = 1.959963984540054
 
@@ -37,7 +36,7 @@ _RESULTS = ("rate_accuracy", "best_scaling_factor", "search_best_accuracy", "lif
             "converted", "mean_firing_rate_hz", "mean_firing_rate_exc_hz",
             "mean_firing_rate_inh_hz", "train_converged", "train_trials", "train_updates",
             "train_final_loss", "train_final_accuracy", "train_s", "search_s", "evaluate_s",
-            "total_s", "cpu_s", "n_units", "attempt", "worker", "error")
+            "total_s", "cpu_s", "cores", "n_units", "attempt", "worker", "error")
 
 
 def wilson_interval(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
@@ -79,7 +78,7 @@ def record_row(record: Mapping[str, Any]) -> dict[str, Any]:
     ok = record.get("status") == "ok"
     for k in _RESULTS:
         row[k] = record.get(k)
-    row["converted"] = bool(ok and record["lif_accuracy"] >= CONVERTED_AT) if ok else None
+    row["converted"] = bool(record["lif_accuracy"] >= CONVERSION_CRITERION) if ok else None
     for prefix in ("lif_accuracy", "rate_accuracy"):
         for trial_type, value in (record.get(f"{prefix}_by_type") or {}).items():
             row[f"{prefix}_{trial_type}"] = value
@@ -133,7 +132,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         rows = [r for r in records if r["condition"] == name]
         ok = [r for r in rows if r.get("status") == "ok"]
         lif = np.array([r["lif_accuracy"] for r in ok], dtype=float)
-        converted = int((lif >= CONVERTED_AT).sum())
+        converted = int((lif >= CONVERSION_CRITERION).sum())
         low, high = wilson_interval(converted, len(ok))
         entry = {
             "overrides": rows[0].get("overrides", {}),
@@ -153,7 +152,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         factors = np.array([r["best_scaling_factor"] for r in ok], dtype=float)
         entry["best_scaling_factor_median"] = float(np.median(factors)) if ok else math.nan
         conditions[name] = entry
-    return {"converted_at": CONVERTED_AT,
+    return {"converted_at": CONVERSION_CRITERION,
             "ci": "Wilson score interval, 95%, of the share converted",
             "sd": "sample standard deviation (ddof 1) over the condition's finished cells",
             "n_cells": len(records), "conditions": conditions}

@@ -15,14 +15,18 @@ Where the cells run:
   time (spawned, so a script calling this needs the ``if __name__ == "__main__":`` guard);
   ``workers=1`` runs the cells one after another in this process.
 
-Each cell runs the spiking engine in its own process with ``study.threads`` torch threads
-(Dask worker processes are daemonic and cannot fork children; the engine then simulates in
-process), so the cells, not the engine, spread over the cores.
+Cores per cell (``study.threads``, default chosen here): cells run one at a time use all
+the cores (the engine's threads); cells run side by side share them out, so the machine is
+not oversubscribed: ``cores // workers`` per cell in a local pool, 1 per cell on a Dask
+worker (run workers of one thread each). The limit covers torch's threads, the fused
+engine's numba threads and the torch path's forked chunk processes
+(:func:`spikernn.spiking.memory.limit_cores`); results do not depend on it.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import multiprocessing as mp
 import os
 import time
@@ -32,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from .._io import atomic_path, write_json
+from .._validate import check_int
+from ..spiking.memory import cpu_count
 from .cell import Cell, cell_dir, error_record, is_finished, read_record, run_cell
 from .results import format_summary, summarize, write_summary, write_table
 from .spec import StudySpec, _slug, load_spec
@@ -60,6 +66,8 @@ class StudyResult:
         Wall time of this run, s.
     files : list of pathlib.Path
         Table, summary and figure files written.
+    n_cells : int
+        Cells in the study.
     """
 
     out_dir: Path
@@ -69,6 +77,7 @@ class StudyResult:
     skipped: int
     elapsed_s: float
     files: list[Path] = field(default_factory=list)
+    n_cells: int = 0
 
     @property
     def table(self):
@@ -80,7 +89,7 @@ class StudyResult:
 
 def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | None = None,
               *, client=None, scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, figures: bool = True,
+              progress: bool = True, figures: bool = True, max_cells: int | None = None,
               on_record: Callable[[dict[str, Any]], None] | None = None) -> StudyResult:
     """Run (or resume) a study and write its table, summary and figures.
 
@@ -100,6 +109,9 @@ def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | 
         Show a progress bar over cells and one line per finished cell.
     figures : bool
         Write the figures at the end.
+    max_cells : int, optional
+        Run at most this many of the unfinished cells (in the spec's order) and stop; a
+        rerun continues with the next ones. Splits a long study into shorter runs.
     on_record : callable, optional
         Called with each record as its cell finishes (in completion order).
 
@@ -115,6 +127,8 @@ def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | 
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
         raise ValueError(f"workers: expected a positive integer, got {workers!r}")
+    if max_cells is not None:
+        max_cells = check_int(max_cells, "max_cells", 1)
     _require_table_writer()
     out = Path(out_dir if out_dir is not None else f"study-{_slug(spec.name)}").resolve()
     cells = spec.cells()
@@ -124,7 +138,7 @@ def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | 
         record = read_record(cell_dir(out, cell))
         if is_finished(record, cell):
             records[cell.folder] = record
-    pending = [c for c in cells if c.folder not in records]
+    pending = [c for c in cells if c.folder not in records][:max_cells]
     skipped = len(records)
 
     def ordered() -> list[dict[str, Any]]:
@@ -140,7 +154,7 @@ def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | 
         if client is not None:
             stream = _on_dask(client, pending, out)
         else:
-            stream = _locally(pending, out, workers or os.cpu_count() or 1)
+            stream = _locally(pending, out, workers or cpu_count())
         for cell, record in stream:
             records[cell.folder] = record
             write_table(out, ordered())
@@ -168,7 +182,8 @@ def run_study(spec: StudySpec | str | os.PathLike, out_dir: str | os.PathLike | 
 
         files += write_figures(out, done, summary, spec.name)
     return StudyResult(out_dir=out, records=done, summary=summary, ran=len(pending),
-                       skipped=skipped, elapsed_s=time.perf_counter() - start, files=files)
+                       skipped=skipped, elapsed_s=time.perf_counter() - start, files=files,
+                       n_cells=len(cells))
 
 
 def cell_line(record: dict[str, Any], n_done: int, n_total: int) -> str:
@@ -226,12 +241,14 @@ def _locally(pending: Sequence[Cell], out: Path, workers: int
     deaths = {c.folder: 0 for c in pending}
     todo = list(pending)
     while todo:
+        n_processes = min(workers, len(todo))
+        cores = max(1, cpu_count() // n_processes)
         pool = concurrent.futures.ProcessPoolExecutor(
-            min(workers, len(todo)), mp_context=mp.get_context("spawn"))
+            n_processes, mp_context=mp.get_context("spawn"))
         broken: list[Cell] = []
         finished = False
         try:
-            futures = {pool.submit(run_cell, c, out): c for c in todo}
+            futures = {pool.submit(run_cell, with_cores(c, cores), out): c for c in todo}
             for future in concurrent.futures.as_completed(futures):
                 cell = futures[future]
                 try:
@@ -258,6 +275,11 @@ def _locally(pending: Sequence[Cell], out: Path, workers: int
                 yield cell, record
 
 
+def with_cores(cell: Cell, cores: int) -> Cell:
+    """``cell`` to run on ``cores`` cores, unless its spec fixed them (``study.threads``)."""
+    return cell if cell.threads is not None else dataclasses.replace(cell, threads=cores)
+
+
 def _stop_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """Shut the pool down without waiting for running cells (after an interrupt)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -275,7 +297,7 @@ def _on_dask(client, pending: Sequence[Cell], out: Path
 
     futures = {}
     for cell in pending:
-        future = client.submit(run_cell, cell, str(out), pure=False,
+        future = client.submit(run_cell, with_cores(cell, 1), str(out), pure=False,
                                key=f"spikernn-cell-{cell.folder}-{cell.key}")
         futures[future.key] = (future, cell)
     try:

@@ -9,7 +9,7 @@ evaluates the spiking network at the best factor (:mod:`spikernn.study.cell`). T
     replicates = 10             # n (ids 0..n-1) or a list of replicate ids
     paired = true               # replicate r has the same seed in every condition (default)
     device = "cpu"              # torch device of every cell (not part of a cell's identity)
-    threads = 1                 # torch threads per cell
+    threads = 1                 # cores per cell (default: chosen by where the cells run)
 
     [settings]                  # every cell; omitted settings keep the library defaults
     task.name = "go_nogo"
@@ -36,7 +36,8 @@ Settings live in sections, one per object they configure:
   ``v_init_high``; seconds and millivolts);
 - ``search``: ``n_trials`` (100), ``scaling_factors`` (a list, or ``{start, stop, step}``
   inclusive; default the paper's grid for the model's activation), ``downsample`` (1),
-  ``dtype`` ('float32'), ``memory_budget_mb`` (512);
+  ``dtype`` ('float32'), ``memory_budget_mb`` (512), ``extend_edges`` (4: factors added
+  past a grid edge holding the best factor; 0 searches the grid as given);
 - ``evaluation``: ``n_trials`` (100), ``downsample`` (1), ``save_plots`` (false).
 
 Every error names the field (``grid.model.N[1]: expected an integer, got 2.5 (float)``).
@@ -61,11 +62,12 @@ from typing import Any
 import numpy as np
 
 from .._seeding import child_seed
-from .._validate import check_scaling_factors
+from .._validate import check_scaling_factors, check_seed
+from .._version import __version__
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
 from ..spiking.params import LIFParams
-from ..spiking.search import default_scaling_factors
+from ..spiking.search import DEFAULT_EXTEND_EDGES, default_scaling_factors
 from ..tasks import TaskFactory, normalize_task_name
 
 if sys.version_info >= (3, 11):
@@ -84,6 +86,7 @@ _MODEL_EXCLUDED = ("n_inputs", "seed", "device")
 _SEARCH_FIELDS: dict[str, tuple[Any, Any]] = {
     "n_trials": (int, 100), "scaling_factors": ("grid", None), "downsample": (int, 1),
     "dtype": (str, "float32"), "memory_budget_mb": (float, 512.0),
+    "extend_edges": (int, DEFAULT_EXTEND_EDGES),
 }
 _EVALUATION_FIELDS: dict[str, tuple[Any, Any]] = {
     "n_trials": (int, 100), "downsample": (int, 1), "save_plots": (bool, False),
@@ -211,8 +214,10 @@ class StudySpec:
         condition's settings enter the seed too.
     device : str
         Torch device of the cells.
-    threads : int
-        Torch threads per cell.
+    threads : int or None
+        Cores per cell (torch threads, the engine's threads and chunk processes); None:
+        chosen where the cells run (all cores for cells run one at a time, the cores
+        shared out in a local pool, 1 per cell on a Dask worker).
     settings : dict
         Fixed settings, ``{section: {key: value}}``, as given.
     conditions : tuple of Condition
@@ -226,7 +231,7 @@ class StudySpec:
     replicates: tuple[int, ...]
     paired: bool
     device: str
-    threads: int
+    threads: int | None
     settings: dict[str, dict[str, Any]]
     conditions: tuple[Condition, ...]
     source: str = field(default="", repr=False)
@@ -277,14 +282,15 @@ def parse_spec(data: Mapping[str, Any], default_name: str = "study",
     name = _coerce(study.get("name", default_name), str, "study.name")
     if not name.strip():
         raise SpecError("study.name: expected a non-empty string, got ''")
-    seed = _coerce(study.get("seed", 0), int, "study.seed")
-    if seed < 0:
-        raise SpecError(f"study.seed: expected a non-negative integer, got {seed}")
+    try:
+        seed = check_seed(study.get("seed", 0), "study.seed")
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
     replicates = _replicates(study.get("replicates", 1))
     paired = _coerce(study.get("paired", True), bool, "study.paired")
     device = _coerce(study.get("device", "cpu"), str, "study.device")
-    threads = _coerce(study.get("threads", 1), int, "study.threads")
-    if threads < 1:
+    threads = study.get("threads")
+    if threads is not None and _coerce(threads, int, "study.threads") < 1:
         raise SpecError(f"study.threads: expected a positive integer, got {threads}")
 
     settings = _settings_table(data.get("settings", {}), "settings")
@@ -485,6 +491,9 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
             if stage[k] < 1:
                 raise SpecError(f"{where}: {name}.{k}: expected a positive integer, got "
                                 f"{stage[k]}")
+    if search["extend_edges"] < 0:
+        raise SpecError(f"{where}: search.extend_edges: expected a non-negative integer, got "
+                        f"{search['extend_edges']}")
     if search["dtype"] not in _DTYPES:
         raise SpecError(f"{where}: search.dtype: expected one of {_DTYPES}, got "
                         f"{search['dtype']!r}")
@@ -498,10 +507,16 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
     return json.loads(json.dumps(resolved, sort_keys=True))
 
 
-def settings_key(settings: Mapping[str, Any], seed: int) -> str:
-    """The identity of a cell's results: a hash of its resolved settings and its seed
-    (16 hex digits). The library version is recorded, not hashed."""
-    text = json.dumps({"settings": settings, "seed": int(seed)}, sort_keys=True)
+def settings_key(settings: Mapping[str, Any], seed: int, version: str = __version__) -> str:
+    """The identity of a cell's results: a hash of its resolved settings, its seed and the
+    spikernn version that computes them (16 hex digits).
+
+    The version is hashed so that a study resumed under another spikernn version reruns its
+    cells rather than mixing numbers of two versions in one table (a version may change a
+    default or an algorithm without any setting changing).
+    """
+    text = json.dumps({"settings": settings, "seed": int(seed), "spikernn": str(version)},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
