@@ -16,10 +16,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spikernn.study import SpecError, load_spec, parse_spec, run_study, wilson_interval
+from spikernn.spiking.memory import cpu_count, limit_cores
+from spikernn.study import (
+    SpecError,
+    load_spec,
+    load_study,
+    parse_spec,
+    run_study,
+    wilson_interval,
+)
+from spikernn.study import spec as spec_module
 from spikernn.study.cell import read_record
 from spikernn.study.results import records_table, summarize
 from spikernn.study.runner import study_summary_text
+from spikernn.study.spec import settings_key
 from spikernn.tasks import TaskFactory
 from spikernn.tasks.go_nogo import GoNogoTask
 
@@ -91,6 +101,9 @@ def serial_study(tmp_path_factory):
     ({"study": {"replicates": [1, 1]}}, "study.replicates: expected distinct"),
     ({"study": {"seed": -1}}, "study.seed: expected an integer in [0, 2**63 - 1], got -1"),
     ({"study": {"seed": 2**63}}, "study.seed: expected an integer in [0, 2**63 - 1]"),
+    ({"settings": {"search": {"extend_edges": -1}}},
+     "search.extend_edges: expected a non-negative integer, got -1"),
+    ({"study": {"threads": 0}}, "study.threads: expected a positive integer, got 0"),
     ({"study": {"paired": "yes"}}, "study.paired: expected true or false, got 'yes' (str)"),
     ({"study": {"workers": 2}}, "study: unknown key(s) ['workers']"),
     ({"conditions": {"name": "x"}}, "conditions: expected a list of tables"),
@@ -209,6 +222,7 @@ def test_serial_study_writes_table_summary_figures(serial_study):
     record = read_record(cell)
     assert record["settings"]["lif"]["t_ref"] == 0.0 and record["seed"] == table["seed"][3]
     assert "t_ref=0" in study_summary_text(out)
+    assert (table["cores"] == cpu_count()).all()  # one cell at a time: all the cores
 
 
 def test_cli_summary_and_bad_spec(serial_study, tmp_path, capsys):
@@ -237,6 +251,38 @@ def test_rerun_skips_finished_cells(serial_study, tmp_path):
     assert [r["folder"] for r in lines] == ["t_ref=0__r0"]
     pd.testing.assert_frame_equal(result_columns(again.table),
                                   result_columns(serial_study.table))
+
+
+def test_another_spikernn_version_reruns_cells_and_max_cells_splits_a_run(
+        serial_study, tmp_path, monkeypatch):
+    out = tmp_path / "upgraded"
+    shutil.copytree(serial_study.out_dir, out)
+    old_keys = [c.key for c in tiny_spec().cells()]
+    monkeypatch.setattr(spec_module, "__version__", "999.0")
+    spec = tiny_spec()
+    cell = spec.cells()[0]
+    assert [c.key for c in spec.cells()] != old_keys  # the version is part of a cell's key
+    assert settings_key(cell.settings, cell.seed, "999.0") == cell.key
+    first = run_study(spec, out, workers=1, progress=False, figures=False, max_cells=1)
+    assert (first.ran, first.skipped, len(first.records)) == (1, 0, 1)  # no old cell mixed in
+    assert first.records[0]["key"] == cell.key
+    assert len(load_study(out)[1]) == 1
+    with pytest.raises(ValueError, match="max_cells: expected an integer >= 1, got 0"):
+        run_study(spec, out, workers=1, progress=False, max_cells=0)
+
+
+def test_limit_cores_caps_the_engine_default():
+    n = cpu_count()
+    with limit_cores(1):
+        assert cpu_count() == 1
+        with limit_cores(n + 5):
+            assert cpu_count() == n  # never more than the process may run on
+        with limit_cores(None):
+            assert cpu_count() == n
+        assert cpu_count() == 1
+    assert cpu_count() == n
+    with pytest.raises(ValueError, match="cores: expected"), limit_cores(0):
+        pass
 
 
 class _ExplodingGoNogo(GoNogoTask):
@@ -279,6 +325,7 @@ def test_local_process_pool_matches_serial(serial_study, tmp_path):
     serial = serial_study.table
     pd.testing.assert_frame_equal(result_columns(result.table),
                                   result_columns(serial[serial["replicate"] == 0]))
+    assert (result.table["cores"] == max(1, cpu_count() // 2)).all()  # shared out
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +339,7 @@ def cluster():
 
 def test_dask_cluster_matches_serial(serial_study, cluster, tmp_path):
     result = run_study(tiny_spec(), tmp_path, client=cluster, progress=False, figures=False)
-    assert result.ran == 4
+    assert result.ran == 4 and (result.table["cores"] == 1).all()
     pd.testing.assert_frame_equal(result_columns(result.table),
                                   result_columns(serial_study.table))
     by_address = run_study(tiny_spec(), tmp_path, scheduler=cluster.scheduler.address,

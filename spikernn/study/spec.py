@@ -507,14 +507,16 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
     return json.loads(json.dumps(resolved, sort_keys=True))
 
 
-def settings_key(settings: Mapping[str, Any], seed: int, version: str = __version__) -> str:
+def settings_key(settings: Mapping[str, Any], seed: int, version: str | None = None) -> str:
     """The identity of a cell's results: a hash of its resolved settings, its seed and the
-    spikernn version that computes them (16 hex digits).
+    spikernn version that computes them (16 hex digits; ``version`` defaults to the
+    installed one).
 
     The version is hashed so that a study resumed under another spikernn version reruns its
     cells rather than mixing numbers of two versions in one table (a version may change a
     default or an algorithm without any setting changing).
     """
+    version = __version__ if version is None else version
     text = json.dumps({"settings": settings, "seed": int(seed), "spikernn": str(version)},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
