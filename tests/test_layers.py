@@ -26,7 +26,7 @@ LAYERS = {
     "spikernn._io": ("ground", 0), "spikernn._validate": ("ground", 0),
     "spikernn._matheader": ("ground", 0),
     "spikernn._version": ("ground", 0), "spikernn._seeding": ("ground", 0),
-    "spikernn.clock": ("ground", 0),
+    "spikernn.clock": ("ground", 0), "spikernn.protocol": ("ground", 0),
     "spikernn.tasks": ("ground", 0), "spikernn.artifact": ("ground", 0),
     "spikernn.pretrained": ("ground", 0),
     "spikernn.rate": ("rate", 1), "spikernn.spiking": ("spiking", 1),

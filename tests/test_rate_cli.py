@@ -24,6 +24,8 @@ def test_train_writes_model_files_and_exits_1_when_not_converged(tmp_path, capsy
     assert art.task == "go_nogo" and art.N == 30 and art.seed == 3
     assert art.training["command"].startswith("spikernn train --task go_nogo --seed 3 --N 30")
     assert " --threads 1 " in art.training["command"] and art.training["torch_threads"] == 1
+    assert " --protocol default " in art.training["command"]
+    assert art.training["protocol"] == "default"
     assert art.training["trials"] == 32
     from_pth = load_model(tmp_path / "go_nogo_N30_seed3.pth")
     assert (from_pth.w == art.w).all() and from_pth.training == art.training
@@ -70,6 +72,7 @@ def test_no_apply_dale(tmp_path):
     (["--device", "cuda:7"], "--device"),
     (["--device", "tpu-ish"], "--device"),
     (["--resume", "--seed", "11"], "--resume"),
+    (["--protocol", "tf"], "--protocol"),
 ])
 def test_bad_arguments_exit_2_with_one_line_reason(tmp_path, capsys, args, reason):
     if args == ["--device", "cuda:7"] and torch.cuda.device_count() > 7:

@@ -51,11 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scaling-factors", type=parse_scaling_factors, default=None,
                    help="'start:stop:step' or 'a,b,c' (default: the paper's grid, 20:75:5 "
                         "for sigmoid, 4:26:2 for softplus/ReLU)")
-    p.add_argument("--extend-edges", type=_args.non_negative_int, default=DEFAULT_EXTEND_EDGES,
+    p.add_argument("--extend-edges", type=_args.non_negative_int, default=None,
                    metavar="N",
                    help=f"when the best factor is at an edge of the grid, add up to N factors "
                         f"past it, one grid step at a time, never below {MIN_EXTENDED_FACTOR:g} "
-                        f"(default {DEFAULT_EXTEND_EDGES}; 0: the grid as given)")
+                        f"(0: the grid as given; default: the model's training protocol's, "
+                        f"{DEFAULT_EXTEND_EDGES} for 'default' and models that record none, 0 "
+                        f"for 'paper')")
     add_simulation_arguments(p)
     p.add_argument("--memory-mb", type=_args.positive_float, default=512.0,
                    help="memory budget of one engine call, MiB (default 512)")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .._validate import check_device
 from ..pipeline.train import train_model
+from ..protocol import PROTOCOLS
 from ..rate.compat import SEED_TRAIN_FLAGS, str2bool
 from ..rate.model import RNNConfig, set_gpu
 from ..rate.training import TrainingConfig, TrainingResult, resolve_seed
@@ -32,8 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train", help="train a rate RNN on a task and write .mat/.pth model files",
         description="Train a continuous rate RNN (Dale's principle, trained per-unit time "
-                    "constants) until the paper's criteria are met (mean evaluation loss < 7 "
-                    "and accuracy >= 95%), then write OUT/<task>_N<N>_seed<seed>.mat and .pth.",
+                    "constants) until the protocol's criteria are met (mean evaluation loss "
+                    "and accuracy on fresh trials), then write OUT/<task>_N<N>_seed<seed>.mat "
+                    "and .pth.",
         epilog="Exit status: 0 when the criteria were met, 1 when --max-trials ran out first "
                "(the files are written either way), 2 for bad arguments. Interrupted runs "
                "continue with the same command plus --resume.")
@@ -68,26 +70,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--noise-std", type=float, default=_MODEL.noise_std,
                    help="state noise per step (%(default)s)")
     t = p.add_argument_group("training")
-    t.add_argument("--batch-size", type=int, default=_TRAIN.batch_size,
-                   help="trials per update; 1 = the original protocol (%(default)s)")
+    t.add_argument("--protocol", default=_TRAIN.protocol, type=str.lower,
+                   choices=sorted(PROTOCOLS),
+                   help="'default': this library's rules, chosen so that trained models "
+                        "convert (docs/convertibility.md); 'paper': the original code's (batch "
+                        "1, stop at loss < 7 and accuracy > 95%%, Go/NoGo not before 1500 "
+                        "trials; the search then uses the paper's grid only). It sets "
+                        "--batch-size, --min-trials, --loss-threshold and --acc-threshold "
+                        "unless they are given (default: %(default)s)")
+    t.add_argument("--batch-size", type=int, default=None,
+                   help="trials per update; 1 = the original protocol (default: the "
+                        "protocol's)")
     t.add_argument("--lr", type=float, default=_TRAIN.lr, help="Adam learning rate (%(default)s)")
     t.add_argument(*_flags("--loss-fn"), default=_TRAIN.loss_fn, choices=("l2", "l1"),
                    type=str.lower,
                    help="loss function (%(default)s)")
     t.add_argument(*_flags("--max-trials"), type=int, default=_TRAIN.max_trials,
                    help="training trial cap (%(default)s)")
-    t.add_argument("--min-trials", type=int, default=_TRAIN.min_trials,
-                   help="never stop before this many trials (%(default)s); models meant for "
-                        "spiking conversion convert better trained past the criteria, "
-                        "e.g. 10000")
+    t.add_argument("--min-trials", type=int, default=None,
+                   help="never stop before this many trials (default: the protocol's)")
     t.add_argument("--eval-every", type=int, default=_TRAIN.eval_every,
                    help="training trials between evaluations (%(default)s)")
     t.add_argument("--eval-trials", type=int, default=_TRAIN.eval_trials,
                    help="fresh trials per evaluation (%(default)s)")
-    t.add_argument("--loss-threshold", type=float, default=_TRAIN.loss_threshold,
-                   help="stop when the mean evaluation loss is below this (%(default)s)")
-    t.add_argument("--acc-threshold", type=float, default=_TRAIN.acc_threshold,
-                   help="... and the evaluation accuracy is at least this (%(default)s)")
+    t.add_argument("--loss-threshold", type=float, default=None,
+                   help="stop when the mean evaluation loss is below this (default: the "
+                        "protocol's)")
+    t.add_argument("--acc-threshold", type=float, default=None,
+                   help="... and the evaluation accuracy is at least this (default: the "
+                        "protocol's)")
     t.add_argument("--threads", type=int, default=_TRAIN.num_threads,
                    help="torch CPU threads during training (%(default)s; fastest on small "
                         "networks; the numbers do not depend on it, see the README)")
@@ -114,20 +125,22 @@ def _flags(name: str) -> tuple[str, ...]:
     return (name, SEED_TRAIN_FLAGS[name]) if name in SEED_TRAIN_FLAGS else (name,)
 
 
-def canonical_command(args: argparse.Namespace, seed: int) -> str:
-    """The full ``spikernn train`` command line that reproduces this run."""
+def canonical_command(args: argparse.Namespace, seed: int, config: TrainingConfig) -> str:
+    """The full ``spikernn train`` command line that reproduces this run (``config``: the
+    training settings resolved for the task)."""
     parts = ["spikernn", "train", "--task", normalize_task_name(args.task), "--seed", str(seed),
              "--N", str(args.N), "--P-inh", str(args.P_inh), "--P-rec", str(args.P_rec),
              "--som-N", str(args.som_N), "--w-dist", args.w_dist, "--gain", str(args.gain),
              "--apply-dale" if args.apply_dale else "--no-apply-dale",
              "--activation", args.activation, "--decay-taus", *map(str, args.decay_taus),
-             "--noise-std", str(args.noise_std), "--batch-size", str(args.batch_size),
+             "--noise-std", str(args.noise_std), "--protocol", config.protocol,
+             "--batch-size", str(config.batch_size),
              "--lr", str(args.lr), "--loss-fn", args.loss_fn,
-             "--max-trials", str(args.max_trials), "--min-trials", str(args.min_trials),
+             "--max-trials", str(args.max_trials), "--min-trials", str(config.min_trials),
              "--eval-every", str(args.eval_every),
              "--eval-trials", str(args.eval_trials),
-             "--loss-threshold", str(args.loss_threshold),
-             "--acc-threshold", str(args.acc_threshold), "--threads", str(args.threads),
+             "--loss-threshold", str(config.loss_threshold),
+             "--acc-threshold", str(config.acc_threshold), "--threads", str(args.threads),
              "--device", args.device]
     if args.task_settings:
         parts += ["--task-settings", args.task_settings]
@@ -165,16 +178,20 @@ def run(args: argparse.Namespace) -> int:
                             max_trials=args.max_trials, min_trials=args.min_trials,
                             eval_every=args.eval_every,
                             eval_trials=args.eval_trials, loss_threshold=args.loss_threshold,
-                            acc_threshold=args.acc_threshold, num_threads=args.threads)
+                            acc_threshold=args.acc_threshold, num_threads=args.threads,
+                            protocol=args.protocol).resolve(args.task)
 
     def announce(trainer) -> None:
-        print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, batch size "
-              f"{trainer.config.batch_size}, seed {seed}", file=sys.stderr)
+        c = trainer.config
+        print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, protocol "
+              f"{c.protocol!r} (batch size {c.batch_size}, min trials {c.min_trials}, stop at "
+              f"loss < {c.loss_threshold:g} and accuracy >= {c.acc_threshold:g}), seed {seed}",
+              file=sys.stderr)
 
     trained = train_model(args.task, model_config, config, args.out,
                           task_settings=_task_settings(args.task_settings),
                           resume=args.resume, progress=not args.quiet,
-                          command=canonical_command(args, seed), device=args.device,
+                          command=canonical_command(args, seed, config), device=args.device,
                           on_start=announce)
     _print_summary(trained.result, list(trained.paths))
     return 0 if trained.result.converged else 1

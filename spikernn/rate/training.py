@@ -30,7 +30,8 @@ import torch
 from .._io import atomic_path, to_plain
 from .._validate import check_fits, check_seed
 from ..artifact import ModelArtifact
-from ..tasks import AbstractTask, TaskFactory
+from ..protocol import DEFAULT_PROTOCOL, get_protocol
+from ..tasks import AbstractTask, TaskFactory, normalize_task_name
 from .model import FR_RNN_dale, RNNConfig, torch_threads
 
 LOSS_FUNCTIONS = ("l2", "l1")
@@ -78,66 +79,78 @@ def loss_op(o, z, loss_fn: str | Mapping[str, Any] = "l2") -> torch.Tensor:
 
 @dataclass
 class TrainingConfig:
-    """Settings of a training run; defaults follow the paper except ``batch_size``.
+    """Settings of a training run; ``protocol`` fills the settings left at None.
 
     Attributes
     ----------
-    batch_size : int
-        Trials per update (1 = the original protocol). Default 16, measured as the fastest
-        to the criteria on 2 CPU cores (see ``benchmarks/bench_training.py``).
+    protocol : str
+        'default' (this library's rules, chosen from how many trained models convert, see
+        ``docs/convertibility.md``) or 'paper' (the original code's: one trial per update,
+        stop at loss < 7 and accuracy > 95%, for Go/NoGo not before 1,500 trials). It fills
+        ``batch_size``, ``min_trials``, ``loss_threshold`` and ``acc_threshold`` when they
+        are None (:meth:`resolve`); :mod:`spikernn.protocol` lists its values.
+    batch_size : int or None
+        Trials per update (1 = the original protocol).
     lr : float
         Adam learning rate (0.01).
     loss_fn : str
         'l2' or 'l1'.
     max_trials : int
         Cap on training trials.
-    min_trials : int
-        Do not stop before this many trials even if the criteria are met (0, as in the
-        paper; the seed's Go/NoGo script used 1500 single-trial updates "to ensure that the
-        trained rate model is stable"). Models stopped right at the criteria solve the task
-        as rate networks but often convert poorly to spikes: a Go/NoGo N=200 model stopped
-        at 2512 trials (157 updates, loss 4.5) reached 85% as a LIF network, the same seed
-        trained to 10000 trials (625 updates, loss 0.8) 100%. Use e.g. 10000 for models
-        meant for conversion.
+    min_trials : int or None
+        Do not stop before this many trials even if the criteria are met.
     eval_every : int
         Training trials between evaluations (100).
     eval_trials : int
         Fresh trials per evaluation (100).
-    loss_threshold : float
-        Stop when the mean evaluation loss is below this (7).
-    acc_threshold : float
-        ... and the evaluation accuracy is at least this (0.95).
+    loss_threshold : float or None
+        Stop when the mean evaluation loss is below this (the paper: 7).
+    acc_threshold : float or None
+        ... and the evaluation accuracy is at least this (the paper: above 0.95).
     num_threads : int or None
         ``torch.set_num_threads`` during training on the CPU (1: the per-step matrices are
         small, and extra threads only contend, badly so on a busy machine); None leaves
         torch's setting.
     """
 
-    batch_size: int = 16
+    batch_size: int | None = None
     lr: float = 0.01
     loss_fn: str = "l2"
     max_trials: int = 200_000
-    min_trials: int = 0
+    min_trials: int | None = None
     eval_every: int = 100
     eval_trials: int = 100
-    loss_threshold: float = 7.0
-    acc_threshold: float = 0.95
+    loss_threshold: float | None = None
+    acc_threshold: float | None = None
     num_threads: int | None = 1
+    protocol: str = DEFAULT_PROTOCOL
 
     def __post_init__(self) -> None:
         self.loss_fn = str(self.loss_fn).lower()
+        self.protocol = get_protocol(self.protocol).name
         self.validate()
 
+    def resolve(self, task: str) -> TrainingConfig:
+        """A copy with every setting left at None set to the protocol's value for ``task``
+        (a task name); the protocol's ``min_trials`` is capped at ``max_trials``."""
+        values = get_protocol(self.protocol).training_settings(normalize_task_name(task))
+        values["min_trials"] = min(values["min_trials"], self.max_trials)
+        return dataclasses.replace(self, **{k: v for k, v in values.items()
+                                            if getattr(self, k) is None})
+
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first invalid setting."""
+        """Raise ``ValueError`` naming the first invalid setting (None: the protocol's)."""
         def positive_int(name: str) -> None:
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
 
-        for name in ("batch_size", "max_trials", "eval_every", "eval_trials"):
+        for name in ("max_trials", "eval_every", "eval_trials"):
             positive_int(name)
-        if not (isinstance(self.min_trials, int) and 0 <= self.min_trials <= self.max_trials):
+        if self.batch_size is not None:
+            positive_int("batch_size")
+        if self.min_trials is not None and not (
+                isinstance(self.min_trials, int) and 0 <= self.min_trials <= self.max_trials):
             raise ValueError(f"min_trials: expected an integer in [0, max_trials="
                              f"{self.max_trials}], got {self.min_trials!r}")
         if self.num_threads is not None:
@@ -146,10 +159,11 @@ class TrainingConfig:
             raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
         if self.loss_fn not in LOSS_FUNCTIONS:
             raise ValueError(f"loss_fn: expected one of {LOSS_FUNCTIONS}, got {self.loss_fn!r}")
-        if not (np.isfinite(self.loss_threshold) and self.loss_threshold > 0):
+        if self.loss_threshold is not None and not (
+                np.isfinite(self.loss_threshold) and self.loss_threshold > 0):
             raise ValueError(f"loss_threshold: expected a positive number, "
                              f"got {self.loss_threshold!r}")
-        if not 0 <= self.acc_threshold <= 1:
+        if self.acc_threshold is not None and not 0 <= self.acc_threshold <= 1:
             raise ValueError(f"acc_threshold: expected a number in [0, 1], "
                              f"got {self.acc_threshold!r}")
 
@@ -264,7 +278,7 @@ class Trainer:
         if not isinstance(task, AbstractTask):
             raise TypeError(f"task: expected an AbstractTask or a task name, got {task!r}")
         self.task = task
-        self.config = config or TrainingConfig()
+        self.config = (config or TrainingConfig()).resolve(task.name)
         self.config.validate()
         mc = dataclasses.replace(model_config or RNNConfig(), n_inputs=int(task.n_inputs))
         mc.seed = resolve_seed(mc.seed)
@@ -355,6 +369,7 @@ class Trainer:
 
         if max_trials is not None:
             self.config = dataclasses.replace(self.config, max_trials=int(max_trials))
+        self.config = self.config.resolve(self.task.name)
         cap = self.config.max_trials
         with torch_threads(self.config.num_threads, self.model.device), tqdm(
                 total=cap, initial=min(self.trials, cap), disable=not progress,
@@ -393,7 +408,8 @@ class Trainer:
 
     def training_record(self) -> dict[str, Any]:
         """Training settings, outcome and history as stored in the artifact."""
-        return {"settings": self.config.to_dict(), "model_config": self.model.config.to_dict(),
+        return {"protocol": self.config.protocol, "settings": self.config.to_dict(),
+                "model_config": self.model.config.to_dict(),
                 "history": self.history.to_dict(), "converged": self.converged,
                 "trials": self.trials, "updates": self.updates,
                 "elapsed_s": self.elapsed_s, "optimizer": "adam",

@@ -38,6 +38,7 @@ from .._io import check_writable, locked, to_plain, write_json
 from .._version import __version__
 from ..artifact import ModelArtifact, find_model_file, load_model
 from ..clock import time_base
+from ..protocol import DEFAULT_PROTOCOL, PROTOCOLS, protocol_of
 from ..tasks import AbstractTask, TrialBatch
 from .diagnosis import CONVERSION_CRITERION, Diagnosis, diagnose_search
 from .engine import resolve_backend
@@ -59,8 +60,9 @@ DEFAULT_GRIDS: dict[str, tuple[float, float, float]] = {
     "relu": (4.0, 26.0, 2.0),
 }
 
-#: Extra factors the search adds past the grid's edges by default (``extend_edges``).
-DEFAULT_EXTEND_EDGES = 4
+#: Extra factors the search adds past the grid's edges for a model trained under the default
+#: protocol, or one that records none (``extend_edges``; :mod:`spikernn.protocol`).
+DEFAULT_EXTEND_EDGES = PROTOCOLS[DEFAULT_PROTOCOL].extend_edges
 #: The search never extends the grid below this factor (weights are divided by it).
 MIN_EXTENDED_FACTOR = 1.0
 
@@ -261,7 +263,7 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
                        save: bool = True, resume: bool = True,
                        results_path: str | os.PathLike | None = None, progress: bool = True,
                        callback: Callable[[float, float], None] | None = None,
-                       extend_edges: int = DEFAULT_EXTEND_EDGES) -> SearchResult:
+                       extend_edges: int | None = None) -> SearchResult:
     """Grid search of the scaling factor s over ``n_trials`` trials per factor.
 
     Every factor sees the same trials and the same random draws (common random numbers:
@@ -322,9 +324,11 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
         Show tqdm progress bars (factors done, and the engine's steps).
     callback : callable, optional
         Called as ``callback(scaling_factor, accuracy)`` after each factor is recorded.
-    extend_edges : int
-        At most this many factors are added past the grid's edges (default 4; 0 searches
-        the grid as given).
+    extend_edges : int, optional
+        At most this many factors are added past the grid's edges (0 searches the grid as
+        given). Default: the rule of the protocol the model was trained under
+        (:mod:`spikernn.protocol`): 4 for ``default`` (and models that record none), 0 for
+        ``paper``.
 
     Returns
     -------
@@ -351,6 +355,8 @@ def lambda_grid_search(model_dir: ModelArtifact | str | os.PathLike | Mapping[st
                else check_scaling_factors(scaling_factors))
     seed = _validate.check_seed(seed)
     n_trials = _validate.check_n_trials(n_trials)
+    if extend_edges is None:
+        extend_edges = protocol_of(model.training).extend_edges
     extend_edges = _validate.check_int(extend_edges, "extend_edges", 0)
     memory_budget_mb = _validate.check_positive(memory_budget_mb, "memory_budget_mb")
     _validate.check_device(device)

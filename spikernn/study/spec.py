@@ -28,9 +28,10 @@ Settings live in sections, one per object they configure:
 - ``task``: ``name`` and any of the task's settings (``T``, ``stim_on``, ...; rate steps);
 - ``model``: :class:`~spikernn.rate.RNNConfig` (``N``, ``P_inh``, ``P_rec``, ``som_N``,
   ``w_dist``, ``gain``, ``apply_dale``, ``activation``, ``taus``, ``noise_std``);
-- ``training``: :class:`~spikernn.rate.training.TrainingConfig` (``batch_size``, ``lr``,
-  ``loss_fn``, ``max_trials``, ``min_trials``, ``eval_every``, ``eval_trials``,
-  ``loss_threshold``, ``acc_threshold``, ``num_threads``);
+- ``training``: :class:`~spikernn.rate.training.TrainingConfig` (``protocol``,
+  ``batch_size``, ``lr``, ``loss_fn``, ``max_trials``, ``min_trials``, ``eval_every``,
+  ``eval_trials``, ``loss_threshold``, ``acc_threshold``, ``num_threads``; the protocol
+  fills the ones not given, for the cell's task);
 - ``lif``: :class:`~spikernn.spiking.LIFParams` (``neuron``, ``tau_m``, ``t_ref``, ``tau_r``,
   ``synapse``, ``bias``, ``v_th``, ``v_reset``, ``v_peak``, ``dt``, ``noise_std``, ``v_init``,
   ``v_init_high``; seconds and millivolts);
@@ -478,7 +479,7 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
     try:
         task = TaskFactory.create_task(task_name, task_given)
         model = RNNConfig(**merged["model"], n_inputs=int(task.n_inputs))
-        training = TrainingConfig(**merged["training"])
+        training = TrainingConfig(**merged["training"]).resolve(task.name)
         lif = LIFParams(**merged["lif"])
     except (ValueError, TypeError) as exc:
         raise SpecError(f"{where}: {exc}") from None
