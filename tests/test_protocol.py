@@ -45,6 +45,8 @@ def test_protocol_is_a_study_axis():
     assert by_name["protocol=paper"]["batch_size"] == 1
     assert by_name["protocol=paper"]["min_trials"] == 1500
     assert by_name["protocol=default"]["loss_threshold"] == 2.0
+    extend = {c.condition: c.settings["search"]["extend_edges"] for c in spec.cells()}
+    assert extend == {"protocol=default": 4, "protocol=paper": 0}
     with pytest.raises(SpecError, match="protocol: expected one of"):
         parse_spec({"settings": {"training": {"protocol": "tf"}}})
 

@@ -37,8 +37,9 @@ Settings live in sections, one per object they configure:
   ``v_init_high``; seconds and millivolts);
 - ``search``: ``n_trials`` (100), ``scaling_factors`` (a list, or ``{start, stop, step}``
   inclusive; default the paper's grid for the model's activation), ``downsample`` (1),
-  ``dtype`` ('float32'), ``memory_budget_mb`` (512), ``extend_edges`` (4: factors added
-  past a grid edge holding the best factor; 0 searches the grid as given);
+  ``dtype`` ('float32'), ``memory_budget_mb`` (512), ``extend_edges`` (factors added
+  past a grid edge holding the best factor; 0 searches the grid as given; default the
+  training protocol's: 4 for ``default``, 0 for ``paper``);
 - ``evaluation``: ``n_trials`` (100), ``downsample`` (1), ``save_plots`` (false).
 
 Every error names the field (``grid.model.N[1]: expected an integer, got 2.5 (float)``).
@@ -65,10 +66,11 @@ import numpy as np
 from .._seeding import child_seed
 from .._validate import check_scaling_factors, check_seed
 from .._version import __version__
+from ..protocol import get_protocol
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
 from ..spiking.params import LIFParams
-from ..spiking.search import DEFAULT_EXTEND_EDGES, default_scaling_factors
+from ..spiking.search import default_scaling_factors
 from ..tasks import TaskFactory, normalize_task_name
 
 if sys.version_info >= (3, 11):
@@ -87,7 +89,7 @@ _MODEL_EXCLUDED = ("n_inputs", "seed", "device")
 _SEARCH_FIELDS: dict[str, tuple[Any, Any]] = {
     "n_trials": (int, 100), "scaling_factors": ("grid", None), "downsample": (int, 1),
     "dtype": (str, "float32"), "memory_budget_mb": (float, 512.0),
-    "extend_edges": (int, DEFAULT_EXTEND_EDGES),
+    "extend_edges": (int, None),
 }
 _EVALUATION_FIELDS: dict[str, tuple[Any, Any]] = {
     "n_trials": (int, 100), "downsample": (int, 1), "save_plots": (bool, False),
@@ -487,6 +489,8 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
     evaluation = {k: d for k, (_, d) in _EVALUATION_FIELDS.items()} | merged["evaluation"]
     if search["scaling_factors"] is None:
         search["scaling_factors"] = default_scaling_factors(model.activation).tolist()
+    if search["extend_edges"] is None:
+        search["extend_edges"] = get_protocol(training.protocol).extend_edges
     for name, stage in (("search", search), ("evaluation", evaluation)):
         for k in ("n_trials", "downsample"):
             if stage[k] < 1:
