@@ -298,8 +298,8 @@ def _segment(result: SimulationResult, info: TrialInfo, trial: int, types: np.nd
     return segment
 
 
-def write_nix(block: neo.Block, path: str | os.PathLike) -> Path:
-    """Write ``block`` to a NIX file (:class:`neo.io.NixIO`, mode 'ow'), atomically.
+def write_nix(block: neo.Block, path: str | os.PathLike, writer: str = "h5py") -> Path:
+    """Write ``block`` to a NIX file, atomically.
 
     Parameters
     ----------
@@ -307,12 +307,29 @@ def write_nix(block: neo.Block, path: str | os.PathLike) -> Path:
         For example from :func:`result_to_block`.
     path : path-like
         Destination (conventionally ``*.nix``); replaced only once the write succeeded.
+    writer : {"h5py", "neo"}
+        ``"h5py"`` (default): :func:`spikernn.bridges.nix.write_block_nix`, the layout of
+        Neo's ``NixIO`` written directly with h5py (100 trials x 200 units in seconds;
+        Neo's ``NixIO`` and nixio read it back); ``"neo"``: Neo's own
+        ``NixIO(path, mode="ow")`` (about 170 ms per spike train; needed only for Neo
+        objects the h5py writer does not handle, such as events or waveforms).
 
     Returns
     -------
     pathlib.Path
         ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``writer`` is neither, or the h5py writer meets an object it does not handle.
     """
+    if writer == "h5py":
+        from spikernn.bridges.nix import write_block_nix
+
+        return write_block_nix(block, path)
+    if writer != "neo":
+        raise ValueError(f"writer: expected 'h5py' or 'neo', got {writer!r}")
     from neo.io import NixIO
 
     with atomic_path(path, suffix=".nix") as tmp, NixIO(str(tmp), mode="ow") as io:
