@@ -1,7 +1,8 @@
 """Bridges from spikernn to the ecosystem: Brian2 (:mod:`spikernn.bridges.brian2`,
 cross-validation in :mod:`spikernn.bridges.crosscheck`), Neo/NIX (:mod:`spikernn.bridges.neo`),
 NWB (:mod:`spikernn.bridges.nwb`), PyNN on NEST (:mod:`spikernn.bridges.pynn`, extra
-``pynn``) and NIR (:mod:`spikernn.bridges.nir`, extra ``nir``).
+``pynn``), NIR (:mod:`spikernn.bridges.nir`, extra ``nir``) and SONATA
+(:mod:`spikernn.bridges.sonata`; NIX files are written by :mod:`spikernn.bridges.nix`).
 
 The submodules import their heavy libraries (brian2, neo, pynwb) on first use, so
 ``import spikernn.bridges`` stays cheap; the names below load their module lazily.
@@ -25,6 +26,7 @@ _EXPORTS = {
     "default_subject": "nwb",
     "build_pynn_network": "pynn", "simulate_pynn": "pynn", "synapse_weights": "pynn",
     "to_nir": "nir", "write_nir": "nir", "NIRExportWarning": "nir",
+    "write_block_nix": "nix", "write_sonata": "sonata", "SonataFiles": "sonata",
 }
 
 __all__ = sorted(_EXPORTS)

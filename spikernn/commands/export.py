@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._io import check_writable
+from .._io import check_output_folder, check_writable
 from ..pipeline import export_result, file_format, parse_record, simulate_trials
 from ..pipeline.export import FORMATS
 from ..spiking.result import RECORDABLE
@@ -26,13 +26,14 @@ def add_trial_arguments(p: argparse.ArgumentParser, model_required: bool = True)
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export`` subcommand."""
     p = subparsers.add_parser(
-        "export", help="simulate task trials and write spikes to an NWB or NIX file",
+        "export", help="simulate task trials and write them as NWB, NIX or SONATA",
         description="Simulate --n-trials trials of the task with the converted spiking "
                     "network and write spikes, readout, stimulus and trial metadata as NWB "
-                    "(pynwb) or NIX (Neo). NIX writing is slow: tens of ms per spike train (one "
-                    "per unit and trial), about 2 minutes for 10 trials of 200 units.")
+                    "(pynwb) or NIX (Neo's layout, written with h5py), or the network, spikes "
+                    "and trials as a SONATA folder (--format sonata or an --out ending in "
+                    ".sonata).")
     add_trial_arguments(p)
-    p.add_argument("--out", required=True, help="output file (.nwb or .nix)")
+    p.add_argument("--out", required=True, help="output file (.nwb or .nix) or SONATA folder")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (default: from the suffix of --out)")
     p.add_argument("--record", default="",
@@ -75,7 +76,10 @@ def nwb_metadata(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Simulate and export; print where the file went."""
     fmt = file_format(args.out, args.format)
-    check_writable(args.out, "--out")  # before simulating
+    if fmt == "sonata":  # before simulating
+        check_output_folder(args.out, "--out")
+    else:
+        check_writable(args.out, "--out")
     sim = simulate_trials(args.model, args.task, args.n_trials, args.seed,
                           scaling_factor=args.scaling_factor, device=args.device,
                           record=parse_record(args.record), record_every=args.record_every)

@@ -1,4 +1,4 @@
-"""Write a simulation (with its trial record) as an NWB or NIX file."""
+"""Write a simulation (with its trial record) as an NWB or NIX file or a SONATA folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..artifact import ModelArtifact
 from ..spiking.result import RECORDABLE, SimulationResult
 
 #: File formats and their conventional suffixes.
-FORMATS = {"nwb": ".nwb", "nix": ".nix"}
+FORMATS = {"nwb": ".nwb", "nix": ".nix", "sonata": ".sonata"}
 
 
 def parse_record(text: str) -> tuple[str, ...]:
@@ -31,7 +31,8 @@ def file_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     by_suffix = {suffix: name for name, suffix in FORMATS.items()}
     suffix = Path(path).suffix.lower()
     if suffix not in by_suffix:
-        raise ValueError(f"--out: expected a .nwb or .nix suffix (or --format), got {str(path)!r}")
+        raise ValueError(f"--out: expected a .nwb, .nix or .sonata suffix (or --format), got "
+                         f"{str(path)!r}")
     return by_suffix[suffix]
 
 
@@ -47,8 +48,10 @@ def export_result(result: SimulationResult, model: ModelArtifact | None,
         Adds per-unit decay constants and the model's construction values.
     path : path-like
         Destination; written atomically.
-    fmt : {'nwb', 'nix'}, optional
-        Default: from the suffix of ``path``.
+    fmt : {'nwb', 'nix', 'sonata'}, optional
+        Default: from the suffix of ``path``. ``'sonata'`` writes a folder (the network, the
+        spikes and the trials: :func:`spikernn.bridges.sonata.write_sonata`) and needs the
+        model.
     **nwb_metadata
         NWB only: ``subject``, ``experimenter``, ``institution``, ``lab``, ``keywords``,
         ``session_description`` (see :func:`spikernn.bridges.nwb.result_to_nwb`).
@@ -57,10 +60,17 @@ def export_result(result: SimulationResult, model: ModelArtifact | None,
     -------
     pathlib.Path
     """
-    if file_format(path, fmt) == "nwb":
+    fmt = file_format(path, fmt)
+    if fmt == "nwb":
         from spikernn.bridges.nwb import write_nwb
 
         return write_nwb(result, path, model, **nwb_metadata)
+    if fmt == "sonata":
+        from spikernn.bridges.sonata import write_sonata
+
+        if model is None:
+            raise ValueError("model: expected the model (SONATA stores the network), got None")
+        return write_sonata(model, path, result=result).folder
     from spikernn.bridges.neo import result_to_block, write_nix
 
     return write_nix(result_to_block(result, model), path)
@@ -74,7 +84,11 @@ def read_result(path: str | os.PathLike):
     spikernn.bridges.neo.SavedSimulation
         ``result`` (with its trials) and ``model`` (None when the file holds none).
     """
-    if file_format(path) == "nwb":
+    fmt = file_format(path)
+    if fmt == "sonata":
+        raise ValueError(f"path: expected an NWB or NIX file (SONATA folders are read with "
+                         f"libsonata, not back into a result), got {str(path)!r}")
+    if fmt == "nwb":
         from spikernn.bridges.nwb import read_nwb
 
         return read_nwb(path)
