@@ -1,5 +1,6 @@
 """Bridges from spikernn to the ecosystem: Brian2 (:mod:`spikernn.bridges.brian2`,
-cross-validation in :mod:`spikernn.bridges.crosscheck`), Neo/NIX (:mod:`spikernn.bridges.neo`),
+cross-validation in :mod:`spikernn.bridges.crosscheck`; the network as ordinary Brian2
+equations in :mod:`spikernn.bridges.brian2_equations`), Neo/NIX (:mod:`spikernn.bridges.neo`),
 NWB (:mod:`spikernn.bridges.nwb`), PyNN on NEST (:mod:`spikernn.bridges.pynn`, extra
 ``pynn``), NIR (:mod:`spikernn.bridges.nir`, extra ``nir``) and SONATA
 (:mod:`spikernn.bridges.sonata`; NIX files are written by :mod:`spikernn.bridges.nix`).
@@ -16,6 +17,7 @@ from typing import Any
 _EXPORTS = {
     "build_brian2_network": "brian2", "simulate_brian2": "brian2", "Brian2Network": "brian2",
     "Brian2StandaloneSimulator": "brian2",
+    "build_brian2_model": "brian2_equations", "Brian2Model": "brian2_equations",
     "cross_validate": "crosscheck", "compare_results": "crosscheck",
     "spike_for_spike": "crosscheck", "plot_cross_validation": "crosscheck",
     "NOISE_TOLERANCES": "crosscheck",
