@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..pipeline import TRAIN_MIN_TRIALS, RunConfig, run_pipeline
+from ..pipeline.conversion_check import ConversionCheck
 from . import _args
 from .export import add_nwb_metadata_arguments, nwb_metadata
 from .search import add_simulation_arguments
@@ -31,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--train", action="store_true",
                         help="train a new rate model first (N=200, paper defaults, at least "
                              f"{TRAIN_MIN_TRIALS} trials)")
+    p.add_argument("--conversion-aware", action="store_true",
+                   help="with --train: keep training until a quick spiking check passes "
+                        "(bounded; see `spikernn train --help`)")
     add_simulation_arguments(p)
     p.add_argument("--analysis-trials", type=_args.non_negative_int, default=20,
                    help="trials analysed and exported to NWB (default 20; 0 skips both)")
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     result = run_pipeline(RunConfig(task=args.task, out_dir=args.out, model=args.model,
                                     train=args.train, n_trials=args.n_trials, seed=args.seed,
                                     device=args.device, analysis_trials=args.analysis_trials,
-                                    nwb_metadata=nwb_metadata(args)))
+                                    nwb_metadata=nwb_metadata(args),
+                                    conversion_check=ConversionCheck()
+                                    if args.conversion_aware else None))
     print(result.text)
     return 0

@@ -4,6 +4,7 @@ Files (in ``--out``): ``<task>_N<N>_seed<seed>.mat`` (the original project's lay
 conversion reads), ``<task>_N<N>_seed<seed>.pth`` (the same record as tensors) and, during
 training, the checkpoint ``<task>_N<N>_seed<seed>.ckpt.pth`` that ``--resume`` continues.
 Exit status: 0 when the termination criteria were met, 1 when ``--max-trials`` ran out first
+or, with ``--conversion-aware``, the spiking check did not pass within ``--max-checks``
 (the files are written either way), 2 for bad arguments.
 """
 
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .._validate import check_device
+from ..pipeline.conversion_check import ConversionCheck, format_checks
 from ..pipeline.train import train_model
 from ..protocol import PROTOCOLS
 from ..rate.compat import SEED_TRAIN_FLAGS, str2bool
@@ -26,6 +28,7 @@ from . import _args
 
 _MODEL = RNNConfig()
 _TRAIN = TrainingConfig()
+_CHECK = ConversionCheck()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "and accuracy on fresh trials), then write OUT/<task>_N<N>_seed<seed>.mat "
                     "and .pth.",
         epilog="Exit status: 0 when the criteria were met, 1 when --max-trials ran out first "
+               "or the spiking check of --conversion-aware did not pass within --max-checks "
                "(the files are written either way), 2 for bad arguments. Interrupted runs "
                "continue with the same command plus --resume.")
     p.add_argument("--task", default="go_nogo", help="task name (see `spikernn tasks`)")
@@ -106,6 +110,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="continue from the checkpoint in OUT written by an interrupted run "
                         "with the same task, N and seed")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    c = p.add_argument_group(
+        "conversion-aware training", "once the rate criteria are met, keep training until a "
+        "quick spiking check of the converted LIF network also reaches the task's criterion")
+    c.add_argument("--conversion-aware", action="store_true",
+                   help="run the spiking checks (off by default)")
+    c.add_argument("--check-trials", type=_args.positive_int, default=_CHECK.n_trials,
+                   help="trials per factor in a check (%(default)s)")
+    c.add_argument("--check-factors", type=_scaling_factors, default=None, metavar="GRID",
+                   help="the checks' coarse grid, 'start:stop:step' or a list (default: "
+                        "every other factor of the paper's grid from two steps below it; "
+                        "10:70:10 for sigmoid)")
+    c.add_argument("--check-every", type=_args.positive_int, default=_CHECK.every_trials,
+                   metavar="TRIALS", help="training trials at least between checks "
+                   "(%(default)s)")
+    c.add_argument("--max-checks", type=_args.positive_int, default=_CHECK.max_checks,
+                   help="stop (exit 1) when this many checks failed (%(default)s)")
     seed = p.add_argument_group(
         "the seed project's rate/main.py options", "also accepted: --P_inh --P_rec --som_N "
         "--decay_taus --loss_fn --act --n_trials (= --max-trials) --output_dir (= --out)")
@@ -118,6 +138,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     seed.add_argument("--mode", default="train", type=str.lower, choices=("train",),
                       help="only 'train' (evaluate with `spikernn evaluate`)")
     p.set_defaults(func=run)
+
+
+def _scaling_factors(text: str):
+    from .search import parse_scaling_factors
+
+    return parse_scaling_factors(text)
 
 
 def _flags(name: str) -> tuple[str, ...]:
@@ -144,6 +170,11 @@ def canonical_command(args: argparse.Namespace, seed: int, config: TrainingConfi
              "--device", args.device]
     if args.task_settings:
         parts += ["--task-settings", args.task_settings]
+    if args.conversion_aware:
+        parts += ["--conversion-aware", "--check-trials", str(args.check_trials),
+                  "--check-every", str(args.check_every), "--max-checks", str(args.max_checks)]
+        if args.check_factors is not None:
+            parts += ["--check-factors", ",".join(f"{f:g}" for f in args.check_factors)]
     return shlex.join(parts)
 
 
@@ -181,6 +212,14 @@ def run(args: argparse.Namespace) -> int:
                             acc_threshold=args.acc_threshold, num_threads=args.threads,
                             protocol=args.protocol).resolve(args.task)
 
+    check = None
+    if args.conversion_aware:
+        check = ConversionCheck(
+            n_trials=args.check_trials, every_trials=args.check_every,
+            max_checks=args.max_checks,
+            scaling_factors=None if args.check_factors is None
+            else tuple(float(f) for f in args.check_factors))
+
     def announce(trainer) -> None:
         c = trainer.config
         print(f"spikernn train: {trainer.task.name}, {trainer.model!r}, protocol "
@@ -192,8 +231,10 @@ def run(args: argparse.Namespace) -> int:
                           task_settings=_task_settings(args.task_settings),
                           resume=args.resume, progress=not args.quiet,
                           command=canonical_command(args, seed, config), device=args.device,
-                          on_start=announce)
+                          on_start=announce, conversion_check=check)
     _print_summary(trained.result, list(trained.paths))
+    if check is not None:
+        print(format_checks(trained.result.history.checks, check))
     return 0 if trained.result.converged else 1
 
 

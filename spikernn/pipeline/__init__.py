@@ -5,7 +5,8 @@ Plain functions with typed inputs and outputs, built on the core (:mod:`spikernn
 
 =================================  ====================================================
 :func:`train_model`                train (or resume) a rate RNN, write ``.mat``/``.pth``
-                                   -> :class:`TrainedModel`
+                                   -> :class:`TrainedModel` (``conversion_check=``
+                                   :class:`ConversionCheck`: conversion-aware)
 :func:`simulate_trials`            a task's trials through the converted network
                                    -> :class:`SimulatedTrials` (``result.trials``,
                                    ``result.clock``)
@@ -35,6 +36,7 @@ from .analyze import (
     analyze_model,
     format_summary,
 )
+from .conversion_check import ConversionCheck
 from .crosscheck import crosscheck
 from .evaluate import (
     METRICS_FILE,
@@ -56,6 +58,7 @@ __all__ = [
     "METRICS_FILE",
     "TRAIN_MIN_TRIALS",
     "Analysis",
+    "ConversionCheck",
     "Evaluation",
     "FileAnalysis",
     "RunConfig",

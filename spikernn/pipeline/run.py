@@ -32,6 +32,7 @@ from ..artifact import ModelArtifact, load_model
 from ..spiking.search import SearchResult, lambda_grid_search
 from ..tasks import TaskFactory, normalize_task_name
 from .analyze import Analysis, analyze_model, format_summary
+from .conversion_check import ConversionCheck, conversion_hook
 from .evaluate import Evaluation, evaluate, format_metrics
 
 #: Minimum training trials of ``train=True``: models stopped right at the paper's termination
@@ -69,6 +70,9 @@ class RunConfig:
     nwb_metadata : dict, optional
         Subject, experimenter, institution, lab, keywords, session description of
         ``trials.nwb`` (see :func:`spikernn.bridges.nwb.result_to_nwb`).
+    conversion_check : ConversionCheck, optional
+        With ``train``: conversion-aware training (keep training until a quick spiking
+        check passes, bounded; :mod:`spikernn.pipeline.conversion_check`).
     """
 
     task: str = "go_nogo"
@@ -81,6 +85,7 @@ class RunConfig:
     progress: bool = True
     analysis_trials: int = 20
     nwb_metadata: dict[str, Any] | None = None
+    conversion_check: ConversionCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,11 @@ def run_pipeline(config: RunConfig) -> RunResult:
     TaskFactory.get_task_class(name)  # unknown task
     out = check_output_folder(config.out_dir if config.out_dir is not None
                               else f"spikernn-run-{name}", "out_dir")
+    if config.conversion_check is not None and not config.train:
+        raise ValueError("conversion_check: expected train=True (it is a training option), "
+                         "got train=False")
     artifact = source_model(name, config.model, config.train, config.seed, config.device,
-                            config.progress)
+                            config.progress, conversion_check=config.conversion_check)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out / MANIFEST_FILE, timeout=0):  # one run per folder at a time
         owned = _clear_previous_run(out, keep=(f"{name}_model.mat", f"{name}_model.search.json"))
@@ -223,19 +231,23 @@ def _write_manifest(out: Path, owned: list, config: RunConfig, done: bool) -> No
 
 def source_model(task: str, model: ModelArtifact | str | os.PathLike | None = None,
                  train: bool = False, seed: int = 0, device: str = "cpu",
-                 progress: bool = False) -> ModelArtifact:
-    """The rate model to convert: given, freshly trained, or the shipped pretrained one."""
+                 progress: bool = False, *, conversion_check: ConversionCheck | None = None
+                 ) -> ModelArtifact:
+    """The rate model to convert: given, freshly trained (conversion-aware with an enabled
+    ``conversion_check``), or the shipped pretrained one."""
     if model is not None:
         if train:
             raise ValueError("--train: expected no --model when training, got both")
         return load_model(model)
     if train:
         from ..rate.model import create_default_config
-        from ..rate.training import TrainingConfig
-        from ..rate.training import train as train_rate
+        from ..rate.training import Trainer, TrainingConfig
 
-        result = train_rate(task, create_default_config(N=200, seed=seed, device=device),
-                            TrainingConfig(min_trials=TRAIN_MIN_TRIALS), progress=progress)
+        hook = (conversion_hook(conversion_check, device=device)
+                if conversion_check is not None and conversion_check.enabled else None)
+        trainer = Trainer(task, create_default_config(N=200, seed=seed, device=device),
+                          TrainingConfig(min_trials=TRAIN_MIN_TRIALS))
+        result = trainer.train(progress=progress, on_evaluation=hook)
         if not result.converged:
             warnings.warn(f"training stopped after {result.trials} trials without meeting the "
                           "termination criteria; converting the model anyway", stacklevel=2)

@@ -10,7 +10,9 @@ from typing import Any
 
 from ..rate.model import RNNConfig
 from ..rate.training import Trainer, TrainingConfig, TrainingResult
+from ..spiking.params import LIFParams
 from ..tasks import TaskFactory, normalize_task_name
+from .conversion_check import ConversionCheck, check_summary, conversion_hook
 
 #: Suffixes of the model files :func:`train_model` writes (the original project's ``.mat``
 #: layout, what the conversion reads, and the same record as tensors).
@@ -25,7 +27,7 @@ class TrainedModel:
     ----------
     result : TrainingResult
         The training run (``result.artifact`` is the model, ``result.converged`` whether
-        the paper's termination criteria were met).
+        the paper's termination criteria, and the spiking check when asked for, were met).
     paths : tuple of pathlib.Path
         The model files written (``.mat``, ``.pth``).
     checkpoint : pathlib.Path
@@ -46,7 +48,9 @@ def train_model(task: str, model_config: RNNConfig, config: TrainingConfig,
                 out_dir: str | os.PathLike, *, task_settings: Mapping[str, Any] | None = None,
                 resume: bool = False, progress: bool = True, command: str | None = None,
                 device: str | None = None,
-                on_start: Callable[[Trainer], None] | None = None) -> TrainedModel:
+                on_start: Callable[[Trainer], None] | None = None,
+                conversion_check: ConversionCheck | None = None,
+                lif_params: LIFParams | None = None) -> TrainedModel:
     """Train (or resume) a rate RNN and write ``<task>_N<N>_seed<seed>.mat`` and ``.pth``.
 
     Parameters
@@ -72,6 +76,13 @@ def train_model(task: str, model_config: RNNConfig, config: TrainingConfig,
         Device of a resumed run (default: the checkpoint's).
     on_start : callable, optional
         Called with the :class:`Trainer` before training starts (e.g. to print what runs).
+    conversion_check : ConversionCheck, optional
+        Conversion-aware training (:mod:`spikernn.pipeline.conversion_check`): once the
+        rate criteria are met, keep training until a quick spiking check passes (bounded).
+        Each check is in ``history["checks"]``, the settings and outcome in the model's
+        ``training["conversion_check"]``. None or ``enabled=False``: plain training.
+    lif_params : LIFParams, optional
+        The LIF parameters of the spiking checks (default SI Table S1).
 
     Returns
     -------
@@ -97,7 +108,14 @@ def train_model(task: str, model_config: RNNConfig, config: TrainingConfig,
                           model_config, config)
     if on_start is not None:
         on_start(trainer)
-    result = trainer.train(progress=progress, checkpoint=checkpoint)
-    artifact = trainer.to_artifact(**({} if command is None else {"command": command}))
+    extra: dict[str, Any] = {} if command is None else {"command": command}
+    hook = None
+    if conversion_check is not None and conversion_check.enabled:
+        hook = conversion_hook(conversion_check, lif_params, str(trainer.model.device))
+    result = trainer.train(progress=progress, checkpoint=checkpoint, on_evaluation=hook)
+    if hook is not None:
+        extra["conversion_check"] = check_summary(trainer.history.checks, conversion_check,
+                                                  trainer.seed)
+    artifact = trainer.to_artifact(**extra)
     paths = tuple(artifact.save(out / f"{stem}{suffix}") for suffix in MODEL_SUFFIXES)
     return TrainedModel(result, paths, checkpoint)

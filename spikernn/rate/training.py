@@ -19,7 +19,7 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,13 +175,16 @@ class TrainingConfig:
 @dataclass
 class TrainingHistory:
     """One entry per evaluation: training trials so far, mean eval loss, eval accuracy,
-    mean training loss since the previous evaluation, and elapsed training time (s)."""
+    mean training loss since the previous evaluation, and elapsed training time (s);
+    ``checks``: one dict per extra-criterion check of an ``on_evaluation`` hook (its
+    ``trials`` and the values the hook recorded; absent from :meth:`to_dict` when empty)."""
 
     trials: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     elapsed_s: list[float] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def append(self, trials: int, loss: float, accuracy: float, train_loss: float,
                elapsed_s: float) -> None:
@@ -193,8 +196,37 @@ class TrainingHistory:
         self.elapsed_s.append(float(elapsed_s))
 
     def to_dict(self) -> dict[str, list]:
-        """The history as a dict of lists."""
-        return dataclasses.asdict(self)
+        """The history as a dict of lists (``checks`` only when there are some)."""
+        out = dataclasses.asdict(self)
+        if not out["checks"]:
+            del out["checks"]
+        return out
+
+
+@dataclass(frozen=True)
+class CriterionCheck:
+    """What an ``on_evaluation`` hook of :meth:`Trainer.train` returns: the outcome of an
+    extra stopping criterion, checked after an evaluation that met the rate criteria.
+
+    Attributes
+    ----------
+    met : bool
+        The extra criterion is met: training stops (converged).
+    values : mapping
+        JSON-serialisable values recorded in ``history.checks`` (with the trials so far).
+    stop : bool
+        Stop training although the criterion is not met (the hook's own bound was
+        reached); the run ends not converged.
+    """
+
+    met: bool
+    values: Mapping[str, Any] = field(default_factory=dict)
+    stop: bool = False
+
+
+#: ``on_evaluation(trainer)``: None (not checked at this evaluation; training goes on) or a
+#: :class:`CriterionCheck`.
+EvaluationHook = Callable[["Trainer"], "CriterionCheck | None"]
 
 
 @dataclass
@@ -211,7 +243,8 @@ class TrainingResult:
     history : TrainingHistory
         Evaluations during training.
     converged : bool
-        Whether the termination criteria were met before ``max_trials``.
+        Whether the termination criteria (and an ``on_evaluation`` hook's criterion) were
+        met before ``max_trials``.
     trials : int
         Training trials run in total.
     elapsed_s : float
@@ -300,6 +333,8 @@ class Trainer:
         self.trials = 0
         self.updates = 0
         self.converged = False
+        #: An ``on_evaluation`` hook stopped the run at its bound (not converged).
+        self.stopped_by_hook = False
         self.elapsed_s = 0.0
         self._since_eval: list[float] = []
         #: torch CPU threads of the latest :meth:`train` call (None before the first).
@@ -345,7 +380,8 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------
     def train(self, progress: bool = True, checkpoint: str | os.PathLike | None = None,
-              max_trials: int | None = None) -> TrainingResult:
+              max_trials: int | None = None,
+              on_evaluation: EvaluationHook | None = None) -> TrainingResult:
         """Train until the criteria are met or ``max_trials`` trials have run.
 
         Evaluations happen only on the ``eval_every`` schedule (none extra at the cap), so
@@ -360,6 +396,13 @@ class Trainer:
             that :meth:`from_checkpoint` can resume the run.
         max_trials : int, optional
             Override ``config.max_trials`` (e.g. to extend a resumed run).
+        on_evaluation : callable, optional
+            An extra stopping criterion: called as ``on_evaluation(trainer)`` after each
+            evaluation that meets the rate criteria (and ``min_trials``); training stops
+            only when it returns a :class:`CriterionCheck` with ``met``, or with ``stop``
+            (its bound; not converged). Its values go into ``history.checks``, its time into
+            ``elapsed_s``. It must not draw from the trainer's random streams; None (the
+            default) trains exactly as without it.
 
         Returns
         -------
@@ -375,12 +418,12 @@ class Trainer:
                 total=cap, initial=min(self.trials, cap), disable=not progress,
                 unit="trial", desc=f"train {self.task.name}", leave=False) as bar:
             self.threads_used = torch.get_num_threads()
-            while not self.converged and self.trials < cap:
+            while not (self.converged or self.stopped_by_hook) and self.trials < cap:
                 start = time.perf_counter()
                 before = self.trials
                 self._since_eval.append(self.step())
                 if self.trials // self.config.eval_every > before // self.config.eval_every:
-                    self._evaluate_and_record(start, bar)
+                    self._evaluate_and_record(start, bar, on_evaluation)
                     if checkpoint is not None:
                         self.save_checkpoint(checkpoint)
                 else:
@@ -390,7 +433,8 @@ class Trainer:
             self.save_checkpoint(checkpoint)
         return self.result()
 
-    def _evaluate_and_record(self, start: float, bar) -> None:
+    def _evaluate_and_record(self, start: float, bar,
+                             on_evaluation: EvaluationHook | None = None) -> None:
         loss, accuracy = self.evaluate()
         self.elapsed_s += time.perf_counter() - start
         train_loss = float(np.mean(self._since_eval)) if self._since_eval else float("nan")
@@ -399,6 +443,14 @@ class Trainer:
         self.converged = (self.criteria_met(loss, accuracy)
                           and self.trials >= self.config.min_trials)
         bar.set_postfix(loss=f"{loss:.2f}", acc=f"{accuracy:.2f}")
+        if self.converged and on_evaluation is not None:
+            hook_start = time.perf_counter()
+            check = on_evaluation(self)
+            self.elapsed_s += time.perf_counter() - hook_start
+            self.converged = check is not None and bool(check.met)
+            if check is not None:
+                self.history.checks.append({"trials": self.trials, **to_plain(check.values)})
+                self.stopped_by_hook = not check.met and bool(check.stop)
 
     def result(self) -> TrainingResult:
         """The current state as a :class:`TrainingResult`."""
@@ -407,13 +459,17 @@ class Trainer:
                               trials=self.trials, elapsed_s=self.elapsed_s)
 
     def training_record(self) -> dict[str, Any]:
-        """Training settings, outcome and history as stored in the artifact."""
-        return {"protocol": self.config.protocol, "settings": self.config.to_dict(),
-                "model_config": self.model.config.to_dict(),
-                "history": self.history.to_dict(), "converged": self.converged,
-                "trials": self.trials, "updates": self.updates,
-                "elapsed_s": self.elapsed_s, "optimizer": "adam",
-                "torch_threads": self.threads_used}
+        """Training settings, outcome and history as stored in the artifact
+        (``stopped_by_hook`` only when an ``on_evaluation`` hook ran)."""
+        record = {"protocol": self.config.protocol, "settings": self.config.to_dict(),
+                  "model_config": self.model.config.to_dict(),
+                  "history": self.history.to_dict(), "converged": self.converged,
+                  "trials": self.trials, "updates": self.updates,
+                  "elapsed_s": self.elapsed_s, "optimizer": "adam",
+                  "torch_threads": self.threads_used}
+        if self.history.checks:
+            record["stopped_by_hook"] = self.stopped_by_hook
+        return record
 
     def to_artifact(self, **training_extra: Any) -> ModelArtifact:
         """The model as a :class:`ModelArtifact` with task and training metadata."""
@@ -445,6 +501,7 @@ class Trainer:
             "trials": self.trials,
             "updates": self.updates,
             "converged": self.converged,
+            "stopped_by_hook": self.stopped_by_hook,
             "elapsed_s": self.elapsed_s,
         }
         with atomic_path(path) as tmp:
@@ -494,6 +551,7 @@ class Trainer:
         trainer.trials = int(state["trials"])
         trainer.updates = int(state["updates"])
         trainer.converged = bool(state["converged"])
+        trainer.stopped_by_hook = bool(state.get("stopped_by_hook", False))
         trainer.elapsed_s = float(state["elapsed_s"])
         return trainer
 

@@ -237,6 +237,7 @@ def _run_stages(cell: Cell, folder: Path) -> dict[str, Any]:
 
 def _train(cell: Cell, folder: Path) -> tuple[Path, dict[str, Any]]:
     from ..artifact import load_model
+    from ..pipeline.conversion_check import ConversionCheck, check_summary, conversion_hook
     from ..rate.model import RNNConfig
     from ..rate.training import Trainer, TrainingConfig
 
@@ -253,12 +254,19 @@ def _train(cell: Cell, folder: Path) -> tuple[Path, dict[str, Any]]:
             model = RNNConfig(**s["model"], seed=cell.seed, device=cell.device)
             trainer = Trainer(s["task"]["name"], model, TrainingConfig(**s["training"]),
                               task_settings=task_settings)
-        trainer.train(progress=False, checkpoint=checkpoint)
-        artifact = trainer.to_artifact(study_cell=cell.key)
+        check = (ConversionCheck(**s["conversion_check"]) if "conversion_check" in s
+                 else None)
+        hook = None if check is None else conversion_hook(check, _lif_params(cell),
+                                                         cell.device)
+        trainer.train(progress=False, checkpoint=checkpoint, on_evaluation=hook)
+        extra = {} if check is None else {
+            "conversion_check": check_summary(trainer.history.checks, check, trainer.seed)}
+        artifact = trainer.to_artifact(study_cell=cell.key, **extra)
         artifact.save(model_path)
-        training = trainer.training_record()
+        training = dict(artifact.training)
         checkpoint.unlink(missing_ok=True)
     history = training.get("history") or {}
+    checks = training.get("conversion_check")
     return model_path, {
         "train_converged": bool(training.get("converged", False)),
         "train_trials": int(training.get("trials", 0)),
@@ -266,6 +274,10 @@ def _train(cell: Cell, folder: Path) -> tuple[Path, dict[str, Any]]:
         "train_s": float(training.get("elapsed_s", float("nan"))),
         "train_final_loss": _last(history.get("loss")),
         "train_final_accuracy": _last(history.get("accuracy")),
+        **({} if checks is None else {
+            "check_count": int(checks["checks"]), "check_passed": bool(checks["passed"]),
+            "check_bound_reached": bool(checks["bound_reached"]),
+            "check_s": float(checks["seconds"])}),
     }
 
 

@@ -36,7 +36,8 @@ _RESULTS = ("rate_accuracy", "best_scaling_factor", "search_best_accuracy", "lif
             "converted", "mean_firing_rate_hz", "mean_firing_rate_exc_hz",
             "mean_firing_rate_inh_hz", "train_converged", "train_trials", "train_updates",
             "train_final_loss", "train_final_accuracy", "train_s", "search_s", "evaluate_s",
-            "total_s", "cpu_s", "cores", "n_units", "attempt", "worker", "error")
+            "total_s", "cpu_s", "cores", "n_units", "attempt", "worker", "error", "check_count",
+            "check_passed", "check_bound_reached", "check_s")
 
 
 def wilson_interval(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
@@ -125,7 +126,9 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         has ``n_cells``, ``n_ok``, ``n_errors``, ``n_converted``, ``share_converted`` and
         ``share_ci`` (Wilson 95%), ``lif_accuracy_mean``/``_sd``, ``rate_accuracy_mean``/
         ``_sd``, ``best_scaling_factor_median``/``_mean``/``_sd``, ``n_train_converged``,
-        mean firing rate and mean times per stage, and the condition's ``overrides``.
+        mean firing rate and mean times per stage (``check_count``/``check_s``: the spiking
+        checks of conversion-aware training, NaN without), and the condition's
+        ``overrides``.
     """
     conditions: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r["condition"] for r in records):
@@ -144,7 +147,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         }
         for key in ("lif_accuracy", "rate_accuracy", "best_scaling_factor",
                     "mean_firing_rate_hz", "train_trials", "train_s", "search_s",
-                    "evaluate_s", "total_s"):
+                    "evaluate_s", "total_s", "check_count", "check_s"):
             values = np.array([r.get(key, math.nan) for r in ok], dtype=float)
             entry[f"{key}_mean"] = _mean(values)
             if key in ("lif_accuracy", "rate_accuracy", "best_scaling_factor"):

@@ -40,7 +40,12 @@ Settings live in sections, one per object they configure:
   ``dtype`` ('float32'), ``memory_budget_mb`` (512), ``extend_edges`` (factors added
   past a grid edge holding the best factor; 0 searches the grid as given; default the
   training protocol's: 4 for ``default``, 0 for ``paper``);
-- ``evaluation``: ``n_trials`` (100), ``downsample`` (1), ``save_plots`` (false).
+- ``evaluation``: ``n_trials`` (100), ``downsample`` (1), ``save_plots`` (false);
+- ``conversion_check``: conversion-aware training,
+  :class:`~spikernn.pipeline.conversion_check.ConversionCheck` (``enabled``, ``n_trials``,
+  ``scaling_factors``, ``max_checks``, ``every_trials``, ``criterion``); off unless
+  ``enabled = true`` (a cell without it has the settings, and the identity, it had before
+  the section existed), e.g. the axis ``grid.conversion_check.enabled = [false, true]``.
 
 Every error names the field (``grid.model.N[1]: expected an integer, got 2.5 (float)``).
 """
@@ -67,6 +72,7 @@ from .._seeding import child_seed
 from .._validate import check_scaling_factors, check_seed
 from .._version import __version__
 from ..protocol import get_protocol
+from ..pipeline.conversion_check import ConversionCheck
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
 from ..spiking.params import LIFParams
@@ -111,10 +117,11 @@ def _section_types() -> dict[str, dict[str, Any]]:
         "lif": _dataclass_types(LIFParams),
         "search": {k: t for k, (t, _) in _SEARCH_FIELDS.items()},
         "evaluation": {k: t for k, (t, _) in _EVALUATION_FIELDS.items()},
+        "conversion_check": {**_dataclass_types(ConversionCheck), "scaling_factors": "grid"},
     }
 
 
-SECTIONS = ("task", "model", "training", "lif", "search", "evaluation")
+SECTIONS = ("task", "model", "training", "lif", "search", "evaluation", "conversion_check")
 
 
 # --------------------------------------------------------------------------------------
@@ -483,6 +490,7 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
         model = RNNConfig(**merged["model"], n_inputs=int(task.n_inputs))
         training = TrainingConfig(**merged["training"]).resolve(task.name)
         lif = LIFParams(**merged["lif"])
+        check = ConversionCheck(**{"enabled": False, **merged["conversion_check"]})
     except (ValueError, TypeError) as exc:
         raise SpecError(f"{where}: {exc}") from None
     search = {k: d for k, (_, d) in _SEARCH_FIELDS.items()} | merged["search"]
@@ -509,6 +517,8 @@ def resolve_settings(fixed: Mapping[str, Mapping[str, Any]], overrides: Mapping[
     resolved = {"task": {"name": task.name, **task.settings}, "model": model_dict,
                 "training": training.to_dict(), "lif": lif.to_dict(), "search": search,
                 "evaluation": evaluation}
+    if check.enabled:  # absent when off: the cell's identity is the one of plain training
+        resolved["conversion_check"] = check.to_dict()
     return json.loads(json.dumps(resolved, sort_keys=True))
 
 
