@@ -71,8 +71,8 @@ import numpy as np
 from .._seeding import child_seed
 from .._validate import check_scaling_factors, check_seed
 from .._version import __version__
-from ..protocol import get_protocol
 from ..pipeline.conversion_check import ConversionCheck
+from ..protocol import get_protocol
 from ..rate.model import RNNConfig
 from ..rate.training import TrainingConfig
 from ..spiking.params import LIFParams
