@@ -6,10 +6,10 @@ every 100 steps, the Go/NoGo trial record (labels, trial types, a 1-input stimul
 random Go/NoGo-shaped rate model stored in the file. NWB is written with
 :func:`spikernn.bridges.nwb.write_nwb` and read with :func:`read_nwb`; NIX is written with
 :func:`spikernn.bridges.neo.write_nix` (the h5py writer of :mod:`spikernn.bridges.nix`) on
-the same trials. For comparison, Neo's own ``NixIO`` (``write_nix(..., writer="neo")``),
-whose cost grows with the number of spike trains (one per unit and trial), is timed once on
-``--neo-trials`` trials (2) and reported per spike train, and :func:`read_nix` (which reads
-through Neo's ``NixIO``) on that small file. Each figure of the h5py writer and of NWB is the
+the same trials and read back with :func:`spikernn.bridges.neo.read_nix` (the h5py reader).
+For comparison, Neo's own ``NixIO`` (``writer="neo"``, ``reader="neo"``), whose cost grows
+with the number of spike trains (one per unit and trial), is timed once on ``--neo-trials``
+trials (2) and reported per spike train. Each figure of the h5py writer and of NWB is the
 median of ``--repeats`` runs; other processes on the machine slow every timing.
 
     python benchmarks/bench_exports.py                      # 100 trials, Neo NixIO on 2
@@ -89,16 +89,18 @@ def main(argv: list[str] | None = None) -> int:
                           "file_mb": path.stat().st_size / 2 ** 20}
         nix = Path(folder) / "trials.nix"
         nix_s, _ = timed(lambda: write_nix(result_to_block(result, model), nix), args.repeats)
+        nix_read_s, _ = timed(lambda: read_nix(nix), 1)
         trains = args.trials * N_UNITS
         figures["nix"] = {"trials": args.trials, "spike_trains": trains, "write_s": nix_s,
-                          "write_ms_per_train": 1e3 * nix_s / trains,
+                          "read_s": nix_read_s, "write_ms_per_train": 1e3 * nix_s / trains,
+                          "read_ms_per_train": 1e3 * nix_read_s / trains,
                           "file_mb": nix.stat().st_size / 2 ** 20}
         if args.neo_trials > 0:
             small = random_result(args.neo_trials)
             slow = Path(folder) / "neo.nix"
             slow_s, _ = timed(lambda: write_nix(result_to_block(small, model), slow,
                                                 writer="neo"), 1)
-            read_s, _ = timed(lambda: read_nix(slow), 1)
+            read_s, _ = timed(lambda: read_nix(slow, reader="neo"), 1)
             small_trains = args.neo_trials * N_UNITS
             figures["neo_nixio"] = {"trials": args.neo_trials, "spike_trains": small_trains,
                                     "write_s": slow_s, "read_s": read_s,
@@ -108,15 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"NWB: {nwb['trials']} trials x {N_UNITS} units ({nwb['spikes']} spikes): write "
           f"{nwb['write_s']:.2f} s, read {nwb['read_s']:.2f} s, {nwb['file_mb']:.1f} MiB")
     nix = figures["nix"]
-    print(f"NIX (h5py writer): {nix['trials']} trials: write {nix['write_s']:.2f} s "
-          f"({nix['write_ms_per_train']:.2f} ms per spike train), {nix['file_mb']:.1f} MiB")
+    print(f"NIX (h5py): {nix['trials']} trials: write {nix['write_s']:.2f} s "
+          f"({nix['write_ms_per_train']:.2f} ms per spike train), read {nix['read_s']:.1f} s "
+          f"({nix['read_ms_per_train']:.2f} ms per spike train), {nix['file_mb']:.1f} MiB")
     if "neo_nixio" in figures:
         slow = figures["neo_nixio"]
         print(f"NIX (Neo NixIO): {slow['trials']} trials: write {slow['write_s']:.1f} s "
               f"({slow['write_ms_per_train']:.0f} ms per spike train, "
               f"{slow['write_ms_per_train'] / nix['write_ms_per_train']:.0f}x the h5py "
-              f"writer's); read_nix {slow['read_s']:.1f} s "
-              f"({slow['read_ms_per_train']:.1f} ms per spike train)")
+              f"writer's); read {slow['read_s']:.1f} s "
+              f"({slow['read_ms_per_train']:.1f} ms per spike train, "
+              f"{slow['read_ms_per_train'] / nix['read_ms_per_train']:.1f}x the h5py "
+              f"reader's)")
     if args.out:
         write_json(args.out, figures)
     return 0

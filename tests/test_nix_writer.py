@@ -1,5 +1,5 @@
-"""The h5py NIX writer against Neo's own NixIO: same HDF5 tree, same Block read back (real
-neo, nixio and h5py)."""
+"""The h5py NIX writer and reader against Neo's own NixIO: same HDF5 tree, same Block read
+back either way (real neo, nixio and h5py)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,18 @@ def assert_same_blocks(a: neo.Block, b: neo.Block) -> None:
 
 
 def test_neo_reads_the_same_block_from_both(files):
-    assert_same_blocks(read_nix_block(files["neo"]), read_nix_block(files["h5py"]))
+    assert_same_blocks(read_nix_block(files["neo"], reader="neo"),
+                       read_nix_block(files["h5py"], reader="neo"))
+
+
+@pytest.mark.parametrize("writer", ["neo", "h5py"])
+def test_h5py_reader_gives_the_block_neo_reads(files, writer):
+    neo_block = read_nix_block(files[writer], reader="neo")
+    ours = read_nix_block(files[writer])
+    assert_same_blocks(neo_block, ours)
+    assert ours.rec_datetime == neo_block.rec_datetime
+    assert [s.rec_datetime for s in ours.segments] == [
+        s.rec_datetime for s in neo_block.segments]
 
 
 def test_nixio_opens_it_and_validates_it_as_neos_own_file(files):
@@ -129,7 +140,7 @@ def test_nixio_opens_it_and_validates_it_as_neos_own_file(files):
 
 
 def test_read_nix_gives_the_same_simulation(files):
-    old, new = read_nix(files["neo"]), read_nix(files["h5py"])
+    old, new = read_nix(files["neo"], reader="neo"), read_nix(files["h5py"])
     result, expected = new.result, old.result
     for name in ("output", "spike_trial", "spike_unit", "spike_step", "scaling_factors", "exc",
                  "voltages", "currents", "rates"):
@@ -165,9 +176,11 @@ def test_annotation_types_survive_as_with_neo(tmp_path):
     write_nix(fast, tmp_path / "fast.nix")
     assert "nix_name" not in fast.annotations                  # the block is not modified
     write_nix(block(), tmp_path / "neo.nix", writer="neo")
-    a, b = read_nix_block(tmp_path / "neo.nix"), read_nix_block(tmp_path / "fast.nix")
-    assert_same_blocks(a, b)
-    assert b.file_datetime == a.file_datetime
+    a = read_nix_block(tmp_path / "neo.nix", reader="neo")
+    for b in (read_nix_block(tmp_path / "fast.nix", reader="neo"),
+              read_nix_block(tmp_path / "fast.nix"), read_nix_block(tmp_path / "neo.nix")):
+        assert_same_blocks(a, b)
+        assert b.file_datetime == a.file_datetime
     assert b.groups[0].analogsignals[0] is b.segments[0].analogsignals[0]
     assert _tree(tmp_path / "fast.nix") == _tree(tmp_path / "neo.nix")
 
@@ -182,3 +195,7 @@ def test_unsupported_objects_are_named(tmp_path):
     assert not (tmp_path / "x.nix").exists()
     with pytest.raises(ValueError, match="writer: expected 'h5py' or 'neo'"):
         write_nix(neo.Block(), tmp_path / "x.nix", writer="nixio")
+    write_nix(block, tmp_path / "events.nix", writer="neo")
+    with pytest.raises(ValueError, match="neo.event.*Neo's NixIO"):
+        read_nix_block(tmp_path / "events.nix")
+    assert len(read_nix_block(tmp_path / "events.nix", reader="neo").segments[0].events) == 1
