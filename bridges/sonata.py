@@ -285,8 +285,8 @@ def write_sonata(model: ModelArtifact | str | os.PathLike, folder: str | os.Path
                                        STIMULUS: {"type": "virtual"}}}],
             "edges": [{"edges_file": "$BASE_DIR/edges.h5",
                        "edge_types_file": "$BASE_DIR/edge_types.csv",
-                       "populations": {"recurrent": {"type": "point_neuron"},
-                                       "input": {"type": "point_neuron"}}}]}})
+                       "populations": {"recurrent": {"type": "chemical"},
+                                       "input": {}}}]}})
     simulation = {
         "version": 2, "manifest": {"$BASE_DIR": "."}, "network": "circuit_config.json",
         "run": {"tstop": tstop_ms, "dt": dt_ms,
