@@ -98,3 +98,26 @@ def test_noise_and_input_checks(engine):
         build_brian2_model(engine.model, 20.0, engine.result.trials.stimulus)
     with pytest.raises(ValueError, match="scaling_factor"):
         build_brian2_model(engine.model, 0.0, short)
+
+
+@pytest.mark.slow
+def test_ten_trials_agree_in_rates_and_accuracy():
+    """Ten trials (five of each type): pooled per-unit rates and the accuracy."""
+    engine = simulate_trials(pretrained_path("go_nogo"), n_trials=10, seed=11, params=QUIET,
+                             trial_types=["go", "nogo"] * 5, downsample=10)
+    reference = engine.result
+    task = TaskFactory.create_task("go_nogo")
+    counts, outputs = np.zeros(engine.model.N), []
+    for trial in range(10):
+        net = _brian2_trial(engine, trial)
+        net.network.run(net.duration)
+        ours = net.result()
+        counts += ours.spike_counts()[0]
+        outputs.append(ours.output[0])
+    expected = reference.spike_counts().sum(axis=0)
+    assert abs(counts.sum() - expected.sum()) <= COUNT_TOLERANCE * expected.sum()
+    assert np.corrcoef(counts, expected)[0, 1] > 0.99
+    spp = reference.clock.samples_per_rate_step
+    ours_correct = task.score(np.stack(outputs), reference.trials.labels, samples_per_step=spp)
+    engine_correct = task.score(reference.output, reference.trials.labels, samples_per_step=spp)
+    assert abs(int(ours_correct.sum()) - int(engine_correct.sum())) <= 1
