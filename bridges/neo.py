@@ -346,7 +346,7 @@ def read_nix_block(path: str | os.PathLike, reader: str = "h5py") -> neo.Block:
         A ``.nix`` file.
     reader : {"h5py", "neo"}
         ``"h5py"`` (default): :func:`spikernn.bridges.nix.read_block_nix`, the same Block
-        read from the HDF5 tree directly (about twice as fast; it refuses objects it does
+        read from the HDF5 tree directly (about 4x faster; it refuses objects it does
         not handle, such as events); ``"neo"``: Neo's ``NixIO``.
 
     Returns

@@ -1,9 +1,10 @@
 """Write (and read) a Neo Block as a NIX file directly with h5py, in Neo's ``NixIO`` layout.
 
-Neo's :class:`neo.io.NixIO` goes through nixio's object layer, which costs ~25 ms per NIX
-object (name checks, one HDF5 round trip per attribute); a spike train is several objects
-(a MultiTag, its positions DataArray, a metadata Section and a Property per annotation), so
-100 trials x 200 units took about an hour. This module writes the same HDF5 tree in one pass:
+Neo's :class:`neo.io.NixIO` goes through nixio's object layer (name checks, lookups and
+one HDF5 round trip per attribute); a spike train is several NIX objects (a MultiTag, its
+positions DataArray, a metadata Section and a Property per annotation), ~30 ms per spike
+train on a quiet machine, ~10 minutes for 100 trials x 200 units (about an hour under
+load). This module writes the same HDF5 tree in one pass, through h5py's low-level API:
 what ``NixIO(path, mode="ow").write_block(block)`` writes for the same Block (NIX format
 1.2.1, as nixio 1.5 writes it), so ``NixIO(path, mode="ro").read_block()`` and nixio read it
 back unchanged. The cost that remains is HDF5's own: a spike train is ~15 HDF5 objects
@@ -40,7 +41,7 @@ tracks link creation order, which fixes the order Neo reads segments, signals an
   lists, quantities with their unit, dates as ISO strings, empty lists).
 
 :func:`read_block_nix` reads that layout back into the Block Neo's ``NixIO`` reads (about
-twice as fast: reading an HDF5 attribute, not nixio, is the main cost there).
+4x faster: reading an HDF5 attribute, not nixio, is the main cost there).
 
 Neo objects this writer does not handle (irregularly sampled signals, events, epochs, image
 sequences, channel views, sub-groups, spike-train waveforms, multi-dimensional annotation
