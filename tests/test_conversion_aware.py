@@ -206,3 +206,11 @@ def test_study_axis_plain_vs_aware(tmp_path):
     bad["settings"]["conversion_check"]["max_checks"] = 0
     with pytest.raises(SpecError, match="conversion_check.max_checks"):
         parse_spec(bad)
+
+
+def test_run_pipeline_takes_the_check_only_with_training(tmp_path):
+    from spikernn.pipeline import RunConfig, run_pipeline
+
+    with pytest.raises(ValueError, match="conversion_check: expected train=True"):
+        run_pipeline(RunConfig(out_dir=tmp_path / "run", conversion_check=ConversionCheck()))
+    assert not (tmp_path / "run").exists()
