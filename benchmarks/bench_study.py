@@ -21,11 +21,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 
 from spikernn.study import parse_spec, run_study
@@ -72,7 +75,22 @@ def overhead(n_cells: int) -> dict:
             "overhead_per_cell_s": (wall - inside) / n}
 
 
-def scaling_pair(study, tmp: Path, i: int, cluster_first: bool) -> dict:
+@contextlib.contextmanager
+def dask_malloc(keep_trim: bool):
+    """Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``); setting it at all turns off glibc's dynamic
+    mmap threshold, so the training's large per-update buffers are mapped and unmapped on
+    every update (page faults). Unless ``keep_trim``, the workers start without it, like the
+    serial process. A LocalCluster's nanny also writes it into this process's environment:
+    removed here first either way, so one pair's run cannot leak into the next."""
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+    with dask.config.set({} if keep_trim else {key: None}):
+        yield
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+
+
+def scaling_pair(study, tmp: Path, i: int, cluster_first: bool, keep_trim: bool) -> dict:
     """One serial run (``workers=1``, this process: all cores for the engine) and one run on
     a fresh 2-worker ``LocalCluster`` (start and workers' first imports included)."""
     import distributed
@@ -85,8 +103,9 @@ def scaling_pair(study, tmp: Path, i: int, cluster_first: bool) -> dict:
 
     def cluster():
         start = time.perf_counter()
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None) as c, \
+        with dask_malloc(keep_trim), \
+                distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                         host="127.0.0.1", dashboard_address=None) as c, \
                 distributed.Client(c) as client:
             up = time.perf_counter() - start
             result = run_study(study, tmp / f"dask{i}", client=client, progress=False,
@@ -109,14 +128,15 @@ def scaling_pair(study, tmp: Path, i: int, cluster_first: bool) -> dict:
             "same_numbers": same, "median_cell": med, "cluster_first": cluster_first}
 
 
-def scaling(n_cells: int, n_trials: int, pairs: int) -> dict:
+def scaling(n_cells: int, n_trials: int, pairs: int, keep_trim: bool) -> dict:
     """``pairs`` alternating (serial, cluster) pairs of the same study; medians and the
     median of the per-pair ratios."""
     study = spec(n_cells, n_trials=n_trials, max_trials=MAX_TRIALS, name="scaling")
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(pairs):
-            runs.append(scaling_pair(study, Path(tmp), i, cluster_first=bool(i % 2)))
+            runs.append(scaling_pair(study, Path(tmp), i, cluster_first=bool(i % 2),
+                                     keep_trim=keep_trim))
             r = runs[-1]
             print(f"pair {i + 1}: serial {r['serial_s']:.1f} s, cluster {r['cluster_s']:.1f} s "
                   f"(start {r['cluster_start_s']:.1f} s): {r['ratio']:.2f}x", flush=True)
@@ -136,6 +156,8 @@ def main() -> None:
                    help="trials per factor and evaluation in the scaling study's cells (32)")
     p.add_argument("--pairs", type=int, default=3,
                    help="alternating serial/cluster pairs of the scaling study (3)")
+    p.add_argument("--dask-malloc-trim", action="store_true",
+                   help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the cluster's workers")
     p.add_argument("--overhead-cells", type=int, default=10,
                    help="cells of the overhead study (10)")
     p.add_argument("--skip-overhead", action="store_true")
@@ -148,7 +170,7 @@ def main() -> None:
         print(f"overhead: {o['cells']} cells in {o['wall_s']:.1f} s, {o['stages_s']:.1f} s in "
               f"the stages: {o['overhead_per_cell_s']:.2f} s per cell (target < 2 s)")
     if not args.skip_scaling:
-        out["scaling"] = scaling(args.cells, args.trials, args.pairs)
+        out["scaling"] = scaling(args.cells, args.trials, args.pairs, args.dask_malloc_trim)
         s = out["scaling"]
         print(f"scaling: {s['cells']} cells, medians of {s['pairs']} pairs: serial "
               f"{s['serial_s']:.1f} s, 2-worker LocalCluster {s['cluster_s']:.1f} s (start "
