@@ -12,9 +12,14 @@ Measures, in one process on the same network (Go/NoGo, N = 200, sigmoid, taus 4.
    trials < 7 and accuracy >= 95%, checked every 100 trials) for several seeds, wall and CPU,
    each against the time the reference loop (timed in the same run, on the same task and N)
    needs for the same number of training trials (its evaluations not counted);
-3. with ``--mante``, the same for Mante (context-dependent integration), N = 250.
+3. with ``--mante``, the same for Mante (context-dependent integration), N = 250;
+4. with ``--convert K``, Go/NoGo N = 200 from random initialisation to a converted model for
+   seeds 0..K-1: training with the default protocol, then the scaling-factor search
+   (the paper's grid with the edge extension, 100 trials per factor, both cores), wall time
+   of each and whether the best factor reaches 95%.
 
-Run: ``python benchmarks/bench_training.py [--seeds 5] [--mante] [--mante-seeds 3]``. Wall
+Run: ``python benchmarks/bench_training.py [--seeds 5] [--mante] [--mante-seeds 3]
+[--convert 5] [--only-convert]``. Wall
 times depend on what else runs on the machine (the load average is printed); the ratios are
 measured in the same run.
 """
@@ -122,6 +127,38 @@ def criteria_table(task: str, N: int, seeds: int, target_s: float, ref_s: float,
           f"< {target_s:g} s: {'met' if median < target_s else 'NOT met'}")
 
 
+def convert_table(seeds: int) -> None:
+    """Go/NoGo N=200: default training then the search, per seed (train + search wall)."""
+    import tempfile
+
+    from spikernn.spiking import lambda_grid_search
+
+    print(f"\nGo/NoGo N=200 to a converted model: default protocol "
+          f"({TrainingConfig().resolve('go_nogo')}), then the search (target: median < 60 s)")
+    print(f"{'seed':>4s} {'trials':>7s} {'train (s)':>9s} {'search (s)':>10s} "
+          f"{'total (s)':>9s} {'best s':>6s} {'best acc.':>9s}")
+    totals, converted = [], 0
+    for seed in range(seeds):
+        start = time.perf_counter()
+        trainer = Trainer("go_nogo", create_default_config(N=200, seed=seed), TrainingConfig())
+        result = trainer.train(progress=False)
+        train_s = time.perf_counter() - start
+        with tempfile.TemporaryDirectory() as tmp:
+            path = result.artifact.save(os.path.join(tmp, "model.mat"))
+            torch.set_num_threads(os.cpu_count() or 1)
+            search = lambda_grid_search(path, "go_nogo", n_trials=100, progress=False)
+            torch.set_num_threads(1)
+        total = time.perf_counter() - start
+        totals.append(total)
+        converted += search.best_accuracy >= 0.95
+        print(f"{seed:4d} {result.trials:7d} {train_s:9.1f} {total - train_s:10.1f} "
+              f"{total:9.1f} {search.best_scaling_factor:6g} {search.best_accuracy:9.2f}")
+    median = statistics.median(totals)
+    print(f"Go/NoGo N=200 train + search: median {median:.1f} s wall over {seeds} seed(s), "
+          f"{converted}/{seeds} reached 95% in the search; target < 60 s: "
+          f"{'met' if median < 60 else 'NOT met'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="Go/NoGo seeds for time to criteria")
@@ -132,11 +169,18 @@ def main() -> None:
     parser.add_argument("--mante", action="store_true",
                         help="also time Mante N = 250 runs to the criteria")
     parser.add_argument("--mante-seeds", type=int, default=3, help="seeds for --mante")
+    parser.add_argument("--convert", type=int, default=0, metavar="K",
+                        help="also time Go/NoGo N = 200 train + search for K seeds")
+    parser.add_argument("--only-convert", action="store_true",
+                        help="run only the --convert measurement")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    default_b = TrainingConfig().batch_size
+    default_b = TrainingConfig().resolve("go_nogo").batch_size
     print(f"load average at start: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs")
+    if args.only_convert:
+        convert_table(args.convert or 5)
+        return
 
     print("\nGo/NoGo N=200 training throughput (1 torch thread)")
     ref_go = reference_seconds_per_trial("go_nogo", 200, max(8, args.throughput_trials // 4))
@@ -154,6 +198,8 @@ def main() -> None:
         ref_mante = reference_seconds_per_trial("mante", 250, 4)
         print(f"\nfaithful batch-1 loop, Mante N=250: {ref_mante:.2f} s per trial")
         criteria_table("mante", 250, args.mante_seeds, 60.0, ref_mante)
+    if args.convert:
+        convert_table(args.convert)
     print(f"\nload average at end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
