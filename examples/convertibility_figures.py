@@ -149,10 +149,10 @@ def plot(rows: list[dict], out: Path) -> list[Path]:
     paths.append(_save(fig, out / "rate_features.png"))
 
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
-    for cond in sorted({r["condition"] for r in go}):
-        g = [r for r in go if r["condition"] == cond]
+    for study, cond in sorted({(r["study"], r["condition"]) for r in go}):
+        g = [r for r in go if (r["study"], r["condition"]) == (study, cond)]
         ax.scatter([r["train_final_loss"] for r in g], [100 * r["lif_accuracy"] for r in g],
-                   s=18, label=cond, alpha=0.8)
+                   s=18, label=f"{study}: {cond}", alpha=0.8)
     ax.axhline(100 * CONVERSION_CRITERION, color="grey", lw=0.8, ls="--")
     ax.axvline(2.0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("final evaluation loss of training")
