@@ -63,9 +63,8 @@ import h5py
 import numpy as np
 
 from spikernn._io import atomic_path, write_json
-from spikernn._validate import check_scaling_factor
 from spikernn._version import __version__
-from spikernn.artifact import ModelArtifact, load_model
+from spikernn.artifact import ModelArtifact, load_model, scaling_factor_of
 from spikernn.spiking.params import LIFParams
 from spikernn.spiking.result import SimulationResult
 
@@ -161,12 +160,7 @@ def _scaling_factor(model: ModelArtifact, result: SimulationResult | None,
             raise ValueError(f"scaling_factor: expected one factor for the network, the "
                              f"result has {factors.size} ({factors.tolist()}); pass one")
         scaling_factor = float(factors[0])
-    if scaling_factor is None:
-        scaling_factor = model.opt_scaling_factor
-    if scaling_factor is None:
-        raise ValueError("scaling_factor: expected a number (the model has no "
-                         "opt_scaling_factor and no result was given), got None")
-    return check_scaling_factor(scaling_factor)
+    return scaling_factor_of(model, scaling_factor)
 
 
 def write_sonata(model: ModelArtifact | str | os.PathLike, folder: str | os.PathLike,

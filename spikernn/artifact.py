@@ -730,3 +730,13 @@ def load_model(model: ModelArtifact | str | os.PathLike | Mapping[str, Any]) -> 
     if path.suffix.lower() in (".pth", ".pt"):
         return load_pth(path)
     return load_mat(path)
+
+
+def scaling_factor_of(model: ModelArtifact, scaling_factor: float | None = None) -> float:
+    """``scaling_factor``, else the model's ``opt_scaling_factor``; ``ValueError`` if neither."""
+    if scaling_factor is None:
+        scaling_factor = model.opt_scaling_factor
+        if scaling_factor is None:
+            raise ValueError("scaling_factor: expected a number (the model holds no search "
+                             "result; run lambda_grid_search first), got None")
+    return check_scaling_factor(scaling_factor)

@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from .._validate import check_scaling_factor, check_seed
-from ..artifact import ModelArtifact
+from .._validate import check_seed
+from ..artifact import ModelArtifact, scaling_factor_of
 from ..spiking.evaluation import simulate_trials as _simulate
 from ..spiking.evaluation import task_for_model
 from ..spiking.network import SpikingNetwork
@@ -47,16 +47,6 @@ class SimulatedTrials:
     network: SpikingNetwork
     batch: TrialBatch
     result: SimulationResult
-
-
-def scaling_factor_of(model: ModelArtifact, scaling_factor: float | None = None) -> float:
-    """``scaling_factor``, else the model's ``opt_scaling_factor``; ``ValueError`` if neither."""
-    if scaling_factor is None:
-        scaling_factor = model.opt_scaling_factor
-        if scaling_factor is None:
-            raise ValueError("scaling_factor: expected a number (the model holds no search "
-                             "result; run lambda_grid_search first), got None")
-    return check_scaling_factor(scaling_factor)
 
 
 def spiking_network(model: ModelArtifact | str | os.PathLike,
