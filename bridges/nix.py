@@ -288,6 +288,19 @@ def _check_supported(block: neo.Block) -> None:
                                  f"got {len(getattr(group, field))}; use writer='neo'")
 
 
+def _write_container(writer: _NixWriter, parent: _Node, parent_section: _Node | None,
+                     obj: Any, name: str, nix_type: str,
+                     created_at: str | None = None) -> tuple[_Node, _Node]:
+    """The entity of a Block, Segment or Group and its metadata Section (with its common
+    properties), as Neo's NixIO writes them; returns ``(entity, section)``."""
+    entity = writer.entity(parent, name, nix_type, created_at=created_at,
+                           definition=obj.description)
+    section = writer.section(parent_section, name, f"{nix_type}.metadata")
+    writer.hard_link(entity, "metadata", section)
+    _write_common(writer, section, obj, name)
+    return entity, section
+
+
 def _write_common(writer: _NixWriter, section: _Node, obj: Any, nix_name: str,
                   extra: dict[str, Any] | None = None) -> None:
     """``neo_name``, file_datetime, ``extra`` properties, annotations, array annotations and
@@ -348,21 +361,15 @@ def _write_file(writer: _NixWriter, block: neo.Block) -> None:
     writer.prop(neo_section, "version", np.array([neo.__version__], dtype=object))
 
     block_name = _nix_name(block, "block")
-    nix_block = writer.entity(data, block_name, "neo.block", created_at=_created_at(block),
-                              definition=block.description)
-    block_section = writer.section(None, block_name, "neo.block.metadata")
-    writer.hard_link(nix_block, "metadata", block_section)
-    _write_common(writer, block_section, block, block_name)
+    nix_block, block_section = _write_container(writer, data, None, block, block_name,
+                                                "neo.block", _created_at(block))
     groups = writer.container(nix_block, "groups")
     arrays_of: dict[int, list[_Node]] = {}      # id(signal) -> its data arrays
     tag_of: dict[int, _Node] = {}               # id(spike train) -> its multi-tag
     for segment in block.segments:
         name = _nix_name(segment, "segment")
-        group = writer.entity(groups, name, "neo.segment", created_at=_created_at(segment),
-                              definition=segment.description)
-        section = writer.section(block_section, name, "neo.segment.metadata")
-        writer.hard_link(group, "metadata", section)
-        _write_common(writer, section, segment, name)
+        group, section = _write_container(writer, groups, block_section, segment, name,
+                                          "neo.segment", _created_at(segment))
         for signal in segment.analogsignals:
             arrays = arrays_of.get(id(signal)) or _write_signal(writer, nix_block, section,
                                                                 signal)
@@ -375,10 +382,8 @@ def _write_file(writer: _NixWriter, block: neo.Block) -> None:
             writer.link(writer.container(group, "multi_tags"), tag)
     for neo_group in block.groups:
         name = _nix_name(neo_group, "group")
-        group = writer.entity(groups, name, "neo.group", definition=neo_group.description)
-        section = writer.section(block_section, name, "neo.group.metadata")
-        writer.hard_link(group, "metadata", section)
-        _write_common(writer, section, neo_group, name)
+        group, section = _write_container(writer, groups, block_section, neo_group, name,
+                                          "neo.group")
         for signal in neo_group.analogsignals:
             if id(signal) not in arrays_of:
                 raise ValueError(f"group {neo_group.name!r}: signal {signal.name!r} belongs "
