@@ -11,9 +11,9 @@ Two protocols, chosen by name wherever a model is trained (``TrainingConfig(prot
 - ``default``: this library's rules, chosen from measurements of how many trained models
   convert (``docs/convertibility.md``): 16 trials per update (the fastest on 2 CPU cores),
   the paper's evaluation, stop at loss < 7 and accuracy >= 95%, for Go/NoGo at loss < 2
-  (a Go output that holds and a flat NoGo output; models stopped at loss < 7 convert less
-  often); the search extends its grid past an edge holding the best factor by up to 4
-  factors.
+  and for Mante at loss < 4 (models stopped at loss < 7 convert less often: Go/NoGo's
+  Go output decays, Mante's readout misses its threshold on spikes); the search extends its
+  grid past an edge holding the best factor by up to 4 factors.
 
 A protocol fills the training settings a caller leaves unset (None); settings given
 explicitly always win. The protocol's name is recorded in the model file's training record
@@ -69,7 +69,7 @@ PROTOCOLS: dict[str, Protocol] = {
         "default",
         training={"batch_size": 16, "min_trials": 0, "loss_threshold": 7.0,
                   "acc_threshold": 0.95},
-        per_task={"go_nogo": {"loss_threshold": 2.0}},
+        per_task={"go_nogo": {"loss_threshold": 2.0}, "mante": {"loss_threshold": 4.0}},
         extend_edges=4),
 }
 #: The protocol used when none is named (and for models that record none).

@@ -89,3 +89,19 @@ def test_training_too_large_for_memory_is_refused_before_allocating(tmp_path, ca
     assert "spikernn train: error: out of memory: training (N=" in err
     assert "GiB of memory" in err and "available" in err
     assert time.perf_counter() - start < 10 and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("flag, value, shown", [
+    ("--threads", "0", "expected an integer >= 1, got 0"),
+    ("--batch-size", "0", "expected an integer >= 1, got 0"),
+    ("--max-trials/--n_trials", "0", "expected an integer >= 1, got 0"),
+    ("--eval-every", "-5", "expected an integer >= 1, got -5"),
+    ("--eval-trials", "0", "expected an integer >= 1, got 0"),
+    ("--min-trials", "-1", "expected an integer >= 0, got -1"),
+])
+def test_bad_training_counts_name_the_flag(capsys, tmp_path, flag, value, shown):
+    """Training counts are refused by the flag the user typed (not the config field behind
+    it), before any training or writing."""
+    argv = ["train", "--out", str(tmp_path / "m"), flag.split("/")[0], value]
+    err = _one_line_error(capsys, argv, flag)
+    assert shown in err and not (tmp_path / "m").exists()

@@ -21,7 +21,8 @@ def test_protocols_resolve_as_documented():
     go = default.resolve("go_nogo")
     assert (go.batch_size, go.min_trials, go.loss_threshold, go.acc_threshold) == (
         16, 0, 2.0, 0.95)
-    assert default.resolve("mante").loss_threshold == 7.0
+    assert default.resolve("mante").loss_threshold == 4.0
+    assert default.resolve("xor").loss_threshold == 7.0
     # explicit settings win; the protocol's minimum never exceeds the cap
     mine = TrainingConfig(protocol="paper", batch_size=8, loss_threshold=3.0, max_trials=1000)
     assert mine.resolve("go_nogo").to_dict() == {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..pipeline import TRAIN_MIN_TRIALS, RunConfig, run_pipeline
+from ..pipeline import RunConfig, run_pipeline
 from ..pipeline.conversion_check import ConversionCheck
 from . import _args
 from .export import add_nwb_metadata_arguments, nwb_metadata
@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--model", default=None,
                         help="rate model .mat/.pth file or folder (default: shipped model)")
     source.add_argument("--train", action="store_true",
-                        help="train a new rate model first (N=200, paper defaults, at least "
-                             f"{TRAIN_MIN_TRIALS} trials)")
+                        help="train a new rate model first (N=200, the paper's model "
+                             "defaults, the default training protocol)")
     p.add_argument("--conversion-aware", action="store_true",
                    help="with --train: keep training until a quick spiking check passes "
                         "(bounded; see `spikernn train --help`)")

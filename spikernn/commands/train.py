@@ -82,20 +82,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "trials; the search then uses the paper's grid only). It sets "
                         "--batch-size, --min-trials, --loss-threshold and --acc-threshold "
                         "unless they are given (default: %(default)s)")
-    t.add_argument("--batch-size", type=int, default=None,
+    t.add_argument("--batch-size", type=_args.positive_int, default=None,
                    help="trials per update; 1 = the original protocol (default: the "
                         "protocol's)")
     t.add_argument("--lr", type=float, default=_TRAIN.lr, help="Adam learning rate (%(default)s)")
     t.add_argument(*_flags("--loss-fn"), default=_TRAIN.loss_fn, choices=("l2", "l1"),
                    type=str.lower,
                    help="loss function (%(default)s)")
-    t.add_argument(*_flags("--max-trials"), type=int, default=_TRAIN.max_trials,
+    t.add_argument(*_flags("--max-trials"), type=_args.positive_int, default=_TRAIN.max_trials,
                    help="training trial cap (%(default)s)")
-    t.add_argument("--min-trials", type=int, default=None,
+    t.add_argument("--min-trials", type=_args.non_negative_int, default=None,
                    help="never stop before this many trials (default: the protocol's)")
-    t.add_argument("--eval-every", type=int, default=_TRAIN.eval_every,
+    t.add_argument("--eval-every", type=_args.positive_int, default=_TRAIN.eval_every,
                    help="training trials between evaluations (%(default)s)")
-    t.add_argument("--eval-trials", type=int, default=_TRAIN.eval_trials,
+    t.add_argument("--eval-trials", type=_args.positive_int, default=_TRAIN.eval_trials,
                    help="fresh trials per evaluation (%(default)s)")
     t.add_argument("--loss-threshold", type=float, default=None,
                    help="stop when the mean evaluation loss is below this (default: the "
@@ -103,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--acc-threshold", type=float, default=None,
                    help="... and the evaluation accuracy is at least this (default: the "
                         "protocol's)")
-    t.add_argument("--threads", type=int, default=_TRAIN.num_threads,
+    t.add_argument("--threads", type=_args.positive_int, default=_TRAIN.num_threads,
                    help="torch CPU threads during training (%(default)s; fastest on small "
                         "networks; the numbers do not depend on it, see the README)")
     t.add_argument("--resume", action="store_true",

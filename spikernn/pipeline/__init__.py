@@ -48,7 +48,7 @@ from .evaluate import (
     rate_readout,
 )
 from .export import FORMATS, export_result, file_format, parse_record, read_result
-from .run import TRAIN_MIN_TRIALS, RunConfig, RunResult, format_search, run_pipeline, source_model
+from .run import RunConfig, RunResult, format_search, run_pipeline, source_model
 from .train import TrainedModel, model_stem, train_model
 from .trials import SimulatedTrials, scaling_factor_of, simulate_trials, spiking_network
 
@@ -56,7 +56,6 @@ __all__ = [
     "ANALYSIS_FILE",
     "FORMATS",
     "METRICS_FILE",
-    "TRAIN_MIN_TRIALS",
     "Analysis",
     "ConversionCheck",
     "Evaluation",

@@ -35,10 +35,6 @@ from .analyze import Analysis, analyze_model, format_summary
 from .conversion_check import ConversionCheck, conversion_hook
 from .evaluate import Evaluation, evaluate, format_metrics
 
-#: Minimum training trials of ``train=True``: models stopped right at the paper's termination
-#: criteria solve the task as rate networks but often convert poorly (spikernn/pretrained).
-TRAIN_MIN_TRIALS = 10_000
-
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -53,8 +49,8 @@ class RunConfig:
     model : ModelArtifact or path, optional
         Rate model to convert (default: the shipped pretrained model of ``task``).
     train : bool
-        Train a new rate model (N = 200, the paper's defaults, at least
-        :data:`TRAIN_MIN_TRIALS` trials, seeded with ``seed``) instead.
+        Train a new rate model (N = 200, the paper's model defaults, the ``default``
+        training protocol of :mod:`spikernn.protocol`, seeded with ``seed``) instead.
     n_trials : int
         Trials per scaling factor in the search, and trials of the evaluation.
     seed : int
@@ -246,7 +242,7 @@ def source_model(task: str, model: ModelArtifact | str | os.PathLike | None = No
         hook = (conversion_hook(conversion_check, device=device)
                 if conversion_check is not None and conversion_check.enabled else None)
         trainer = Trainer(task, create_default_config(N=200, seed=seed, device=device),
-                          TrainingConfig(min_trials=TRAIN_MIN_TRIALS))
+                          TrainingConfig())
         result = trainer.train(progress=progress, on_evaluation=hook)
         if not result.converged:
             warnings.warn(f"training stopped after {result.trials} trials without meeting the "

@@ -131,7 +131,9 @@ def diagnose_search(factors: Sequence[float], accuracies: Sequence[float],
                      f"(--scaling-factors, --extend-edges)")
             suggestions.append(f"extend_{at_bound}")
         lines.append(line)
-    lines.append("train longer (spikernn train --min-trials 10000) for a steadier readout")
+    lines.append("train further: stop at a lower loss (spikernn train --loss-threshold 2) or "
+                 "train conversion-aware (--conversion-aware); models trained to a lower loss "
+                 "convert more often (docs/convertibility.md)")
     suggestions.append("train_longer")
     if any(name not in responding_types for name in failing):
         lines.append("trials that should stay silent respond: try another initial-voltage "
