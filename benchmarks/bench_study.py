@@ -8,7 +8,8 @@
    in the activation study) serially in this process (``workers=1``: one cell at a time,
    all cores for the engine) and on a fresh ``distributed.LocalCluster`` of 2
    single-thread worker processes on loopback (one core per cell; cluster start and each
-   worker's first imports included, the ratio without the start printed too), in
+   worker's first imports included, the ratio without the start printed too; workers
+   started as docs/study.md recommends, see :func:`dask_worker_settings`), in
    ``--pairs`` alternating pairs; medians and the median per-pair ratio. Target: cluster
    time <= 0.6 x serial time.
 
@@ -76,21 +77,30 @@ def overhead(n_cells: int) -> dict:
 
 
 @contextlib.contextmanager
-def dask_malloc(keep_trim: bool):
-    """Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``
-    (``distributed.nanny.pre-spawn-environ``); setting it at all turns off glibc's dynamic
-    mmap threshold, so the training's large per-update buffers are mapped and unmapped on
-    every update (page faults). Unless ``keep_trim``, the workers start without it, like the
-    serial process. A LocalCluster's nanny also writes it into this process's environment:
-    removed here first either way, so one pair's run cannot leak into the next."""
+def dask_worker_settings(keep_trim: bool, keep_profile: bool):
+    """The cluster's workers start as ``docs/study.md`` recommends for spikernn cells, unless
+    told to keep Dask's defaults:
+
+    - without Dask's statistical profiler (``distributed.worker.profile.enabled``, unless
+      ``keep_profile``): each worker's event loop would sample the running task's Python
+      stack every 10 ms, CPU work in the cell's process that also takes the GIL from it;
+    - without ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``,
+      unless ``keep_trim``), like the serial process: setting it at all turns off glibc's
+      dynamic mmap threshold. A LocalCluster's nanny also writes it into this process's
+      environment: removed here first either way, so one pair's run cannot leak into the
+      next.
+    """
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    key = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
-    with dask.config.set({} if keep_trim else {key: None}):
+    settings = {"distributed.worker.profile.enabled": keep_profile}
+    if not keep_trim:
+        settings["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
+    with dask.config.set(settings):
         yield
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
 
 
-def scaling_pair(study, tmp: Path, i: int, cluster_first: bool, keep_trim: bool) -> dict:
+def scaling_pair(study, tmp: Path, i: int, cluster_first: bool, keep_trim: bool,
+                 keep_profile: bool) -> dict:
     """One serial run (``workers=1``, this process: all cores for the engine) and one run on
     a fresh 2-worker ``LocalCluster`` (start and workers' first imports included)."""
     import distributed
@@ -103,7 +113,7 @@ def scaling_pair(study, tmp: Path, i: int, cluster_first: bool, keep_trim: bool)
 
     def cluster():
         start = time.perf_counter()
-        with dask_malloc(keep_trim), \
+        with dask_worker_settings(keep_trim, keep_profile), \
                 distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                          host="127.0.0.1", dashboard_address=None) as c, \
                 distributed.Client(c) as client:
@@ -128,7 +138,8 @@ def scaling_pair(study, tmp: Path, i: int, cluster_first: bool, keep_trim: bool)
             "same_numbers": same, "median_cell": med, "cluster_first": cluster_first}
 
 
-def scaling(n_cells: int, n_trials: int, pairs: int, keep_trim: bool) -> dict:
+def scaling(n_cells: int, n_trials: int, pairs: int, keep_trim: bool,
+            keep_profile: bool) -> dict:
     """``pairs`` alternating (serial, cluster) pairs of the same study; medians and the
     median of the per-pair ratios."""
     study = spec(n_cells, n_trials=n_trials, max_trials=MAX_TRIALS, name="scaling")
@@ -136,7 +147,7 @@ def scaling(n_cells: int, n_trials: int, pairs: int, keep_trim: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(pairs):
             runs.append(scaling_pair(study, Path(tmp), i, cluster_first=bool(i % 2),
-                                     keep_trim=keep_trim))
+                                     keep_trim=keep_trim, keep_profile=keep_profile))
             r = runs[-1]
             print(f"pair {i + 1}: serial {r['serial_s']:.1f} s, cluster {r['cluster_s']:.1f} s "
                   f"(start {r['cluster_start_s']:.1f} s): {r['ratio']:.2f}x", flush=True)
@@ -158,6 +169,8 @@ def main() -> None:
                    help="alternating serial/cluster pairs of the scaling study (3)")
     p.add_argument("--dask-malloc-trim", action="store_true",
                    help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the cluster's workers")
+    p.add_argument("--dask-profile", action="store_true",
+                   help="keep Dask's statistical profiler on in the cluster's workers")
     p.add_argument("--overhead-cells", type=int, default=10,
                    help="cells of the overhead study (10)")
     p.add_argument("--skip-overhead", action="store_true")
@@ -170,7 +183,8 @@ def main() -> None:
         print(f"overhead: {o['cells']} cells in {o['wall_s']:.1f} s, {o['stages_s']:.1f} s in "
               f"the stages: {o['overhead_per_cell_s']:.2f} s per cell (target < 2 s)")
     if not args.skip_scaling:
-        out["scaling"] = scaling(args.cells, args.trials, args.pairs, args.dask_malloc_trim)
+        out["scaling"] = scaling(args.cells, args.trials, args.pairs, args.dask_malloc_trim,
+                                 args.dask_profile)
         s = out["scaling"]
         print(f"scaling: {s['cells']} cells, medians of {s['pairs']} pairs: serial "
               f"{s['serial_s']:.1f} s, 2-worker LocalCluster {s['cluster_s']:.1f} s (start "

@@ -11,7 +11,9 @@ accuracy on the paper's grid alone vs with the edge extension) and draws (Agg ba
 
 - ``rate_features.png``: NoGo maximum vs Go late level, converted or not;
 - ``loss_vs_lif.png``: the final evaluation loss of training vs LIF accuracy;
-- ``shares.png``: share converted per condition with its Wilson interval.
+- ``shares.png``: share converted per condition with its Wilson interval;
+- ``training_curves.png``: the evaluation loss against training trials of every Mante and
+  XOR cell (from the model files' training histories), one panel per task.
 
 Run (a few seconds; no spiking simulation)::
 
@@ -81,6 +83,44 @@ def cell_rows(study: Path) -> list[dict]:
             row.update(rate_features(record_path.parent / "model.mat"))
         rows.append(row)
     return rows
+
+
+def training_curves(studies: list[Path], tasks=("mante", "xor")
+                    ) -> dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
+    """Task -> ``study: condition`` -> (training trials, evaluation loss) of each finished
+    cell of ``tasks`` in ``studies``, read from its model file's training history."""
+    curves: dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]] = {}
+    for study in studies:
+        for record_path in sorted(study.glob("cells/*/record.json")):
+            r = json.loads(record_path.read_text())
+            task = r.get("settings", {}).get("task", {}).get("name")
+            if r.get("status") != "ok" or task not in tasks:
+                continue
+            history = load_model(record_path.parent / "model.mat").training["history"]
+            curves.setdefault(task, {}).setdefault(f"{study.name}: {r['condition']}", []).append(
+                (np.asarray(history["trials"]), np.asarray(history["loss"])))
+    return curves
+
+
+def plot_curves(curves, out: Path) -> Path:
+    """``training_curves.png`` from :func:`training_curves`' result."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 4.0), squeeze=False)
+    for ax, (task, by_condition) in zip(axes[0], sorted(curves.items()), strict=True):
+        for i, (label, runs) in enumerate(sorted(by_condition.items())):
+            for j, (trials, loss) in enumerate(runs):
+                ax.plot(trials, loss, color=f"C{i}", lw=0.7, alpha=0.6,
+                        label=f"{label} (n={len(runs)})" if j == 0 else None)
+        ax.axhline(7.0, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("training trials")
+        ax.set_ylabel("mean evaluation loss (100 fresh trials)")
+        ax.set_title(f"{task}: training loss until the stop", fontsize=10)
+        ax.legend(fontsize=7)
+    return _save(fig, out / "training_curves.png")
 
 
 def share_table(rows: list[dict]) -> str:
@@ -200,7 +240,11 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     print(share_table(rows), "", grid_table(rows), sep="\n")
-    for path in plot(rows, args.out):
+    paths = plot(rows, args.out)
+    curves = training_curves(args.studies)
+    if curves:
+        paths.append(plot_curves(curves, args.out))
+    for path in paths:
         print("wrote", os.fspath(path))
 
 

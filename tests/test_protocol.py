@@ -22,7 +22,9 @@ def test_protocols_resolve_as_documented():
     assert (go.batch_size, go.min_trials, go.loss_threshold, go.acc_threshold) == (
         16, 0, 2.0, 0.95)
     assert default.resolve("mante").loss_threshold == 4.0
-    assert default.resolve("xor").loss_threshold == 7.0
+    xor = default.resolve("xor")
+    assert (xor.batch_size, xor.loss_threshold) == (4, 7.0)
+    assert default.resolve("mante").batch_size == 16
     # explicit settings win; the protocol's minimum never exceeds the cap
     mine = TrainingConfig(protocol="paper", batch_size=8, loss_threshold=3.0, max_trials=1000)
     assert mine.resolve("go_nogo").to_dict() == {

@@ -65,7 +65,7 @@ def test_no_apply_dale(tmp_path):
     (["--decay-taus", "1", "2", "3"], "--decay-taus"),
     (["--decay-taus", "20", "4"], "taus"),
     (["--task", "stroop"], "task_name"),
-    (["--batch-size", "0"], "batch_size"),
+    (["--batch-size", "0"], "--batch-size"),
     (["--P-inh", "2"], "P_inh"),
     (["--task-settings", "{bad json"], "--task-settings"),
     (["--task-settings", '{"stim_on": 500}'], "'T'"),
