@@ -338,13 +338,34 @@ def cluster():
 
 
 def test_dask_cluster_matches_serial(serial_study, cluster, tmp_path):
-    result = run_study(tiny_spec(), tmp_path, client=cluster, progress=False, figures=False)
+    with pytest.warns(RuntimeWarning, match=r"2 Dask worker\(s\) run Dask's statistical "
+                      r"profiler.*DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False"):
+        result = run_study(tiny_spec(), tmp_path, client=cluster, progress=False,
+                           figures=False)
     assert result.ran == 4 and (result.table["cores"] == 1).all()
     pd.testing.assert_frame_equal(result_columns(result.table),
                                   result_columns(serial_study.table))
     by_address = run_study(tiny_spec(), tmp_path, scheduler=cluster.scheduler.address,
                            progress=False, figures=False)
     assert (by_address.ran, by_address.skipped) == (0, 4)
+
+
+def test_workers_without_the_profiler_are_not_warned_about():
+    """The documented way to start workers for spikernn (profiler off) passes the check."""
+    import warnings
+
+    import dask
+    distributed = pytest.importorskip("distributed")
+    from spikernn.study.runner import warn_if_profiling
+
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None) as c, \
+            distributed.Client(c) as client, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_profiling(client)
+        assert list(client.run(lambda: dask.config.get(
+            "distributed.worker.profile.enabled")).values()) == [False]
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ import dataclasses
 import multiprocessing as mp
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -291,10 +292,33 @@ def _stop_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
         process.join(timeout=10)
 
 
+def _profiler_enabled() -> bool:
+    """On a Dask worker: whether its statistical profiler runs (Dask's default)."""
+    import dask
+
+    return bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+def warn_if_profiling(client) -> None:
+    """Warn when workers of ``client`` run Dask's statistical profiler: it samples the
+    running cell's Python stack every 10 ms and costs a spikernn cell about 4% of its time
+    (``docs/study.md``, "Measured")."""
+    profiling = [address for address, on in client.run(_profiler_enabled).items() if on]
+    if profiling:
+        warnings.warn(
+            f"{len(profiling)} Dask worker(s) run Dask's statistical profiler, which costs a "
+            "spikernn cell about 4% of its time; start workers with "
+            "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (or, for a LocalCluster, "
+            "dask.config.set({'distributed.worker.profile.enabled': False}) before creating "
+            "it); see docs/study.md", RuntimeWarning, stacklevel=3)
+
+
 def _on_dask(client, pending: Sequence[Cell], out: Path
              ) -> Iterator[tuple[Cell, dict[str, Any]]]:
     from distributed import as_completed
 
+    if pending:
+        warn_if_profiling(client)
     futures = {}
     for cell in pending:
         future = client.submit(run_cell, with_cores(cell, 1), str(out), pure=False,
