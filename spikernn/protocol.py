@@ -11,7 +11,7 @@ Two protocols, chosen by name wherever a model is trained (``TrainingConfig(prot
 - ``default``: this library's rules, chosen from measurements of how many trained models
   convert and how fast (``docs/convertibility.md``): 16 trials per update (the fastest per
   trial on 2 CPU cores), for XOR 4 (its loss sits on a plateau that more updates leave
-  sooner: half the training time); the paper's evaluation; stop at loss < 7 and accuracy
+  sooner: a third of the training time); the paper's evaluation; stop at loss < 7 and accuracy
   >= 95%, for Go/NoGo at loss < 2 and for Mante at loss < 4 (models stopped at loss < 7
   convert less often); the search extends its grid past an edge holding the best factor by
   up to 4 factors.
