@@ -30,24 +30,25 @@ import multiprocessing
 import statistics
 import time
 
-from bench_study import dask_worker_settings
+from bench_study import MODEL, TASK, dask_worker_settings, training_settings
 
 #: Single-trial training updates per task (half a ``bench_study.py`` scaling cell).
 UPDATES = 960
 
 
 def task(seed: int) -> tuple[float, float, float]:
-    """Train one small Go/NoGo model; (wall, this thread's CPU, this process's CPU) in s."""
+    """Train one ``bench_study.py`` scaling-cell model for :data:`UPDATES` updates; (wall,
+    this thread's CPU, this process's CPU) in s."""
     import torch
 
     from spikernn.rate import TrainingConfig, create_default_config, train
 
     torch.set_num_threads(1)
-    config = TrainingConfig(batch_size=1, max_trials=UPDATES, min_trials=UPDATES,
-                            eval_every=160, eval_trials=8, num_threads=1)
+    config = TrainingConfig(**training_settings(UPDATES), num_threads=1)
+    task_settings = {k: v for k, v in TASK.items() if k != "name"}
     wall, thread, process = time.perf_counter(), time.thread_time(), time.process_time()
-    train("go_nogo", create_default_config(N=50, seed=seed, taus=[4, 10]), config,
-          task_settings={"T": 100, "stim_on": 20, "stim_dur": 20}, progress=False)
+    train(TASK["name"], create_default_config(seed=seed, **MODEL), config,
+          task_settings=task_settings, progress=False)
     return (time.perf_counter() - wall, time.thread_time() - thread,
             time.process_time() - process)
 

@@ -39,6 +39,16 @@ from spikernn.study import parse_spec, run_study
 MAX_TRIALS = 1920
 #: Units per network of the scaling study.
 N_UNITS = 50
+#: The scaling cells' task (Go/NoGo on 0.5 s trials), model and training settings, the
+#: training cut to ``max_trials`` single-trial updates (:func:`training_settings`).
+TASK = {"name": "go_nogo", "T": 100, "stim_on": 20, "stim_dur": 20}
+MODEL = {"N": N_UNITS, "taus": [4, 10]}
+
+
+def training_settings(max_trials: int) -> dict:
+    """Exactly ``max_trials`` single-trial updates, evaluated every 160 trials on 8."""
+    return {"batch_size": 1, "max_trials": max_trials, "min_trials": max_trials,
+            "eval_every": 160, "eval_trials": 8}
 
 
 def spec(n_cells: int, n_trials: int, max_trials: int, name: str):
@@ -48,10 +58,7 @@ def spec(n_cells: int, n_trials: int, max_trials: int, name: str):
     return parse_spec({
         "study": {"name": name, "seed": 1, "replicates": max(1, n_cells // 2)},
         "settings": {
-            "task": {"name": "go_nogo", "T": 100, "stim_on": 20, "stim_dur": 20},
-            "model": {"N": N_UNITS, "taus": [4, 10]},
-            "training": {"batch_size": 1, "max_trials": max_trials, "min_trials": max_trials,
-                         "eval_every": 160, "eval_trials": 8},
+            "task": TASK, "model": MODEL, "training": training_settings(max_trials),
             "search": {"n_trials": n_trials, "scaling_factors": [20.0, 40.0]},
             "evaluation": {"n_trials": n_trials},
         },
